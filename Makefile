@@ -1,0 +1,53 @@
+# MSI Survey. `make run` and `make test` do all set-up on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint format messages clean
+
+$(STAMP): requirements.txt requirements-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(STAMP) node_modules/.package-lock.json
+
+# The whole application on embedded defaults: SQLite, a Celery worker and
+# beat on kombu's filesystem broker, emails as files under var/mail/.
+run: export DEBUG ?= true
+run: setup
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_msi_demo --links 3
+	@echo
+	@echo "Site:   http://127.0.0.1:8000/"
+	@echo "Log in: http://127.0.0.1:8000/accounts/login/ (accounts above; staff also at /admin/)"
+	@echo "Emails: var/mail/"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+
+# Every test. Uses DATABASE_URL and REDIS_URL when set (CI sets both).
+test: setup lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Refresh the translation files after changing texts, then translate the
+# new entries in locale/*/LC_MESSAGES/django.po.
+messages:
+	$(BIN)/python manage.py makemessages --locale sv --ignore '.venv/*' --ignore 'node_modules/*' --ignore 'tests/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles

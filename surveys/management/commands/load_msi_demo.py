@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand
+
+from surveys.demo import SLUG, invitation_links, load_demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or refresh the MSI 2019 demo survey with generated answers that reproduce "
+        "the published table. Safe to run again. For development only: it prints passwords."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--links", type=int, default=0, metavar="N", help="print N unused invitation links")
+
+    def handle(self, *args, links, **options):
+        loaded = load_demo()
+        survey = loaded["survey"]
+        self.stdout.write(
+            f"Demo survey “{survey.title_sv}” ({SLUG}): {survey.participants.count()} participants, "
+            f"{survey.responses.count()} responses "
+            f"(added {loaded['participants']} participants, {loaded['responses']} responses)."
+        )
+        self.stdout.write("Accounts for development (new passwords on every load):")
+        for username, password, role in loaded["accounts"]:
+            self.stdout.write(f"  {username:18} {password:14} {role}")
+        if links:
+            self.stdout.write("Unused invitation links:")
+            for link in invitation_links(survey, links):
+                self.stdout.write(f"  {link}")

@@ -1,0 +1,90 @@
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, HttpResponseServerError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
+
+from .forms import AnswerForm
+from .models import Participant, Survey
+from .services import AlreadyAnswered, SurveyNotOpen, submit_response
+
+logger = logging.getLogger(__name__)
+
+
+def home(request):
+    survey = Survey.objects.order_by("-opens_at").first()
+    return render(request, "surveys/home.html", {"survey": survey})
+
+
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("health check: the database did not answer")
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+def _get_participant(token: str) -> Participant:
+    # One lookup decides whether a link exists; an unknown token is a 404.
+    return get_object_or_404(Participant.objects.select_related("survey", "region"), token=token)
+
+
+@never_cache
+def answer(request, token):
+    participant = _get_participant(token)
+    survey = participant.survey
+    now = timezone.now()
+
+    if participant.has_answered:
+        if request.method == "POST":
+            # A double click or a resubmitted form: the first one counted.
+            return redirect("surveys:thanks", token=token)
+        return render(request, "surveys/already_answered.html", {"survey": survey})
+    if not survey.is_open(now):
+        return render(request, "surveys/not_open.html", {"survey": survey, "not_yet": survey.has_not_opened(now)})
+
+    if request.method == "POST":
+        form = AnswerForm(request.POST, survey=survey)
+        if form.is_valid():
+            try:
+                submit_response(
+                    participant=participant,
+                    ranking=form.cleaned_data["ranking"],
+                    level=form.cleaned_data["level"],
+                    now=now,
+                )
+            except AlreadyAnswered:
+                pass  # Someone else on this link was first; that answer counts.
+            except SurveyNotOpen:
+                return render(request, "surveys/not_open.html", {"survey": survey, "not_yet": False})
+            return redirect("surveys:thanks", token=token)
+    else:
+        form = AnswerForm(survey=survey, initial={"level": participant.level or None})
+
+    return render(
+        request,
+        "surveys/answer.html",
+        {"survey": survey, "participant": participant, "form": form},
+    )
+
+
+@never_cache
+def thanks(request, token):
+    participant = _get_participant(token)
+    if not participant.has_answered:
+        return redirect("surveys:answer", token=token)
+    return render(request, "surveys/thanks.html", {"survey": participant.survey})
+
+
+@requires_csrf_token
+def server_error(request):
+    """Our own 500 page, rendered without touching the database."""
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({}, request=None))

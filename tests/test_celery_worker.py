@@ -1,0 +1,114 @@
+"""
+A real Celery worker, on the embedded filesystem broker (`make run`) and on
+Redis (production), runs our tasks against the same database as the site.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.utils import timezone
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def start_worker(broker_url: str, var_dir: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "VAR_DIR": str(var_dir),
+        "SECRET_KEY": "worker-test",
+        "DB_CONN_MAX_AGE": "0",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "msi_survey",
+        "worker",
+        "--pool",
+        "solo",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "INFO",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def producer(broker_url: str, var_dir: Path) -> Celery:
+    app = Celery("test-producer", broker=broker_url, set_as_current=False)
+    if broker_url.startswith("filesystem://"):
+        queue = var_dir / "broker" / "queue"
+        queue.mkdir(parents=True, exist_ok=True)
+        (var_dir / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+        app.conf.broker_transport_options = {"data_folder_in": str(queue), "data_folder_out": str(queue)}
+    return app
+
+
+def expired_session() -> str:
+    session = Session.objects.create(
+        session_key="expired-session-for-the-worker", session_data="", expire_date=timezone.now() - timedelta(days=1)
+    )
+    return session.session_key
+
+
+def wait_for(condition, worker, seconds=45):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if worker.poll() is not None:
+            break
+        time.sleep(0.25)
+    worker.terminate()
+    output = worker.communicate(timeout=10)[0]
+    raise AssertionError(f"the worker did not do the work; its output:\n{output}")
+
+
+def run_task_through(broker_url: str, var_dir: Path):
+    key = expired_session()
+    worker = start_worker(broker_url, var_dir)
+    try:
+        producer(broker_url, var_dir).send_task("surveys.tasks.clear_expired_sessions")
+        wait_for(lambda: not Session.objects.filter(session_key=key).exists(), worker)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_the_embedded_broker_runs_a_task(postgres, tmp_path):
+    run_task_through("filesystem://", tmp_path)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_redis_runs_a_task(postgres, redis_url, tmp_path):
+    # A database number of its own, so that a developer's queue is not touched.
+    run_task_through(redis_url.rsplit("/", 1)[0] + "/14", tmp_path)
+
+
+def test_beat_has_its_schedule():
+    assert "clear-expired-sessions" in settings.CELERY_BEAT_SCHEDULE
+    from msi_survey.celery import app
+
+    app.loader.import_default_modules()
+    assert "surveys.tasks.clear_expired_sessions" in app.tasks

@@ -1,0 +1,149 @@
+import csv
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from results.selectors import area_results
+from surveys.demo import PUBLISHED_SHARES, REGIONS, generate_rankings
+from surveys.models import Participant, Region, Response, Survey
+
+# The table published in 2019 (shared/seeds), in its Swedish wording.
+SEED_TABLE = [
+    ("Tvärsektoriell samverkan", 15),
+    ("Samskapande och medborgarinvolvering", 13),
+    ("Social innovation i teori och praktik", 10),
+    ("Förändringsledning", 9.5),
+    ("Finansieringslösningar för samhällsinvesteringar", 9),
+    ("Innovationsfrämjande upphandlings- och samarbetsformer", 9),
+    ("Social innovation och Agenda 2030", 7.5),
+    ("Effektmätning", 7),
+    ("Digital social innovation", 6),
+    ("Agila arbetsmetoder", 5.5),
+    ("Intraprenörskap", 4.5),
+    ("Policy för social innovation", 4),
+]
+
+
+def load(*args):
+    out = io.StringIO()
+    call_command("load_msi_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def nearest_half(value):
+    return round(float(value) * 2) / 2
+
+
+def test_the_demo_reproduces_the_published_table(client, db):
+    load()
+    response = client.get(reverse("results:csv", args=["msi-2019"]))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 12
+    published = dict(SEED_TABLE)
+    for row in rows:
+        assert nearest_half(row["share_percent"]) == published[row["area"]], row
+    # The published order, with the two areas at 9 % in either order.
+    order = [row["area"] for row in rows]
+    assert order[:4] == [name for name, _ in SEED_TABLE[:4]]
+    assert set(order[4:6]) == {SEED_TABLE[4][0], SEED_TABLE[5][0]}
+    assert order[6:] == [name for name, _ in SEED_TABLE[6:]]
+    assert sum(int(row["points"]) for row in rows) == 101 * 15
+
+
+def test_the_demo_has_the_seeds_shape(db):
+    load()
+    survey = Survey.objects.get(slug="msi-2019")
+    assert survey.is_open()
+    assert survey.rank_count == 5
+    assert sorted(survey.areas.values_list("title_sv", flat=True)) == sorted(name for name, _ in SEED_TABLE)
+    assert survey.participants.count() == 253
+    assert survey.responses.count() == 101
+    assert survey.participants.filter(answered_at__isnull=False).count() == 101
+    assert set(Region.objects.values_list("node", flat=True)) == {
+        "Luleå tekniska universitet",
+        "Umeå universitet",
+        "Stockholms universitet",
+        "Örebro universitet",
+        "Jönköping University",
+        "Malmö universitet",
+    }
+    for region in Region.objects.all():
+        answered = survey.participants.filter(region=region, answered_at__isnull=False).count()
+        assert answered == survey.responses.filter(region=region).count()
+        assert answered >= 5
+
+
+def test_regions_order_the_areas_differently(db):
+    load()
+    survey = Survey.objects.get(slug="msi-2019")
+    national = [r.code for r in area_results(survey)]
+    orders = set()
+    for region in Region.objects.all():
+        points = {}
+        for response in Response.objects.filter(region=region).prefetch_related("ranked_areas__area"):
+            for ranked in response.ranked_areas.all():
+                points[ranked.area.code] = points.get(ranked.area.code, 0) + survey.points_for(ranked.position)
+        regional = sorted(points, key=lambda code: -points[code])
+        orders.add(tuple(regional[:5]))
+        # Alike, as the published commentary said: the region's first choice
+        # is among the nation's top three, its top three in the nation's top eight.
+        assert regional[0] in national[:3], region.code
+        assert set(regional[:3]) <= set(national[:8]), region.code
+    assert len(orders) == len(REGIONS)
+
+
+def test_the_generated_answers_are_the_same_every_time():
+    assert generate_rankings() == generate_rankings()
+    answers = generate_rankings()
+    assert len(answers) == 101
+    assert all(len(ranking) == len(set(ranking)) == 5 for _, ranking in answers)
+    assert set(PUBLISHED_SHARES) >= {code for _, ranking in answers for code in ranking}
+
+
+def test_loading_again_changes_nothing(db):
+    load()
+    before = (Participant.objects.count(), Response.objects.count(), Region.objects.count())
+    output = load()
+    assert (Participant.objects.count(), Response.objects.count(), Region.objects.count()) == before
+    assert "added 0 participants, 0 responses" in output
+
+
+def test_it_prints_accounts_without_real_names(db):
+    from django.contrib.auth.models import User
+
+    output = load()
+    assert "msi-staff" in output
+    assert User.objects.get(username="msi-staff").is_staff
+    for region in REGIONS:
+        lead = User.objects.get(username=f"lead-{region.code}")
+        assert not lead.is_staff
+        assert list(lead.lead_regions.values_list("code", flat=True)) == [region.code]
+    # Log-in works with the printed password.
+    line = next(line for line in output.splitlines() if "lead-skane" in line)
+    password = line.split()[1]
+    assert User.objects.get(username="lead-skane").check_password(password)
+
+
+def test_links_are_unused_invitations(client, db):
+    output = load("--links", "3")
+    links = re.findall(r"https?://\S+/s/([\w-]+)/", output)
+    assert len(links) == 3
+    for token in links:
+        assert not Participant.objects.get(token=token).has_answered
+        assert client.get(f"/s/{token}/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [200])
+def test_links_create_participants_when_too_few_remain(db, count):
+    load()
+    unused = Participant.objects.filter(answered_at__isnull=True).count()
+    assert unused == 152
+    output = load("--links", str(count))
+    assert len(re.findall(r"/s/[\w-]+/", output)) == count
+    assert Participant.objects.count() == 253 + (count - unused)
+    # The next load does not create them again.
+    load("--links", str(count))
+    assert Participant.objects.count() == 253 + (count - unused)
