@@ -1,0 +1,56 @@
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys.models import RankedArea, Response
+
+from .conftest import make_region
+
+
+@pytest.fixture
+def staff_client(client, db):
+    user = User.objects.create_superuser("staffer", "staffer@example.se", "a-long-test-password")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def stored_response(survey):
+    response = Response.objects.create(
+        survey=survey, region=make_region(), level="kommun", submitted_on=timezone.localdate()
+    )
+    for position, area in enumerate(survey.areas.all()[:5], start=1):
+        RankedArea.objects.create(response=response, area=area, position=position)
+    return response
+
+
+@pytest.mark.parametrize("name", ["surveys_survey", "surveys_region", "surveys_participant", "surveys_response"])
+def test_staff_see_every_list(staff_client, participant, stored_response, name):
+    response = staff_client.get(reverse(f"admin:{name}_changelist"))
+    assert response.status_code == 200
+
+
+def test_staff_configure_a_survey_with_its_areas(staff_client, survey):
+    page = staff_client.get(reverse("admin:surveys_survey_change", args=[survey.pk])).content.decode()
+    assert "Effektmätning" in page
+    assert staff_client.get(reverse("admin:surveys_survey_add")).status_code == 200
+    assert staff_client.get(reverse("admin:surveys_participant_add")).status_code == 200
+
+
+def test_answers_are_read_only(staff_client, stored_response):
+    change_url = reverse("admin:surveys_response_change", args=[stored_response.pk])
+    page = staff_client.get(change_url)
+    assert page.status_code == 200
+    assert 'name="level"' not in page.content.decode()
+    assert staff_client.post(change_url, {"level": "region"}).status_code == 403
+    assert staff_client.get(reverse("admin:surveys_response_add")).status_code == 403
+    assert staff_client.get(reverse("admin:surveys_response_delete", args=[stored_response.pk])).status_code == 403
+    stored_response.refresh_from_db()
+    assert stored_response.level == "kommun"
+
+
+def test_the_admin_is_closed_to_others(client, db):
+    response = client.get(reverse("admin:surveys_response_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url
