@@ -129,7 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "lead:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 # Swedish first: the site speaks Swedish unless a visitor picks English.
@@ -195,6 +195,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "tick": {
+        "task": "surveys.tasks.tick",
+        "schedule": envint("TICK_SECONDS", 120),
+    },
     "clear-expired-sessions": {
         "task": "surveys.tasks.clear_expired_sessions",
         "schedule": 60 * 60 * 6,
@@ -213,9 +217,14 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# A worker that has not finished an email this long after claiming it is
+# taken for dead; see surveys/sending.py.
+EMAIL_CLAIM_LEASE_SECONDS = envint("EMAIL_CLAIM_LEASE_SECONDS", 600)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MSI Survey <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Admin", a) for a in envlist("ADMINS", "")]
+# Who answers questions about personal data, shown on the privacy page.
+PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "Mötesplats Social Innovation")
 
 # Security. Personal links carry a token: never leak it in a Referer header.
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,13 +1,24 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from surveys import views as survey_views
+from surveys.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", survey_views.home, name="home"),
     path("healthz", survey_views.healthz, name="healthz"),
+    path("integritet/", survey_views.privacy, name="privacy"),
+    path("lead/", include("surveys.lead_urls")),
     path("s/", include("surveys.urls")),
     path("results/", include("results.urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

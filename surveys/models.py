@@ -7,14 +7,18 @@ A Response never points at the Participant who gave it; the participant is
 only marked as having answered, in the same transaction.
 """
 
+import datetime
 import secrets
 import uuid
+from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.db.models import F, Q, Value
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def new_token() -> str:
@@ -45,6 +49,28 @@ class Survey(models.Model):
     points_rule = models.CharField(
         _("points rule"), max_length=20, choices=PointsRule.choices, default=PointsRule.DESCENDING
     )
+    # The reminder policy: reminder k goes out reminder_interval_days after
+    # the email before it, at most max_reminders of them, only inside the
+    # sending window (Europe/Stockholm) and never after closing.
+    reminder_interval_days = models.PositiveSmallIntegerField(
+        _("days between reminders"),
+        default=7,
+        help_text=_("A reminder goes out this many days after the previous email to the same person."),
+    )
+    max_reminders = models.PositiveSmallIntegerField(_("reminders at most"), default=2)
+    reminders_on_weekdays_only = models.BooleanField(_("remind on weekdays only"), default=True)
+    reminder_window_start = models.TimeField(_("send reminders from"), default=datetime.time(8, 0))
+    reminder_window_end = models.TimeField(_("send reminders until"), default=datetime.time(17, 0))
+    purge_after_days = models.PositiveSmallIntegerField(
+        _("purge personal data after (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Remove names, email addresses and links this many days after closing. "
+            "Leave empty to purge by hand (manage.py purge_personal_data)."
+        ),
+    )
+    personal_data_purged_at = models.DateTimeField(_("personal data purged at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -54,6 +80,9 @@ class Survey(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="survey_closes_after_opening"),
             models.CheckConstraint(condition=Q(rank_count__gte=1), name="survey_ranks_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(reminder_window_end__gt=F("reminder_window_start")), name="survey_reminder_window_valid"
+            ),
         ]
 
     def __str__(self):
@@ -73,6 +102,16 @@ class Survey(models.Model):
 
     def has_not_opened(self, now=None) -> bool:
         return (now or timezone.now()) < self.opens_at
+
+    def in_reminder_window(self, now=None) -> bool:
+        """Whether reminders may go out at `now`: open, a weekday if so set, inside the hours."""
+        now = now or timezone.now()
+        local = timezone.localtime(now, STOCKHOLM)
+        if not self.is_open(now):
+            return False
+        if self.reminders_on_weekdays_only and local.weekday() >= 5:
+            return False
+        return self.reminder_window_start <= local.time() < self.reminder_window_end
 
     def points_for(self, position: int) -> int:
         """Points that an area placed at `position` (1 = most important) earns."""
@@ -123,6 +162,10 @@ class Region(models.Model):
         verbose_name=_("leads"),
         help_text=_("Users who run the survey in this region."),
     )
+    contact_name = models.CharField(
+        _("contact name"), max_length=200, blank=True, help_text=_("Shown in emails as who to contact.")
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
 
     class Meta:
         verbose_name = _("region")
@@ -137,6 +180,10 @@ class ParticipantQuerySet(models.QuerySet):
     def unanswered(self):
         return self.filter(answered_at__isnull=True)
 
+    def reachable(self):
+        """Who may still get email about the survey: not answered, not opted out, not purged."""
+        return self.filter(answered_at__isnull=True, opted_out_at__isnull=True, token__isnull=False).exclude(email="")
+
 
 class Participant(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="participants", verbose_name=_("survey"))
@@ -145,8 +192,15 @@ class Participant(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices, blank=True)
-    token = models.CharField(_("token"), max_length=64, unique=True, default=new_token, editable=False)
+    # Null once personal data has been purged: the link then leads nowhere.
+    token = models.CharField(  # noqa: DJ001 - null, not "", so that many purged rows stay unique
+        _("token"), max_length=64, unique=True, null=True, default=new_token, editable=False
+    )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # Which email brought the answer: 0 = the invitation, k = reminder k,
+    # null = answered before any email was sent (or not answered).
+    answered_after_wave = models.PositiveSmallIntegerField(_("answered after email"), null=True, blank=True)
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ParticipantQuerySet.as_manager()
@@ -156,7 +210,11 @@ class Participant(models.Model):
         verbose_name_plural = _("participants")
         ordering = ["survey", "region", "email"]
         constraints = [
-            models.UniqueConstraint(fields=["survey", "email"], name="participant_email_unique_per_survey"),
+            # Purged participants keep their row (results need the counts)
+            # with an empty email, so only real addresses must be unique.
+            models.UniqueConstraint(
+                fields=["survey", "email"], condition=~Q(email=""), name="participant_email_unique_per_survey"
+            ),
         ]
 
     def __str__(self):
@@ -165,6 +223,167 @@ class Participant(models.Model):
     @property
     def has_answered(self) -> bool:
         return self.answered_at is not None
+
+    @property
+    def has_opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class EmailText(models.Model):
+    """
+    A survey's own invitation or reminder text in one language.
+
+    Placeholders, written {{ name }}: name, link, closing_date, contact_name,
+    contact_email, opt_out_link. Without a text of its own a survey uses the
+    built-in texts in templates/emails/.
+    """
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="email_texts", verbose_name=_("survey"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=5, choices=[("sv", _("Swedish")), ("en", _("English"))])
+    subject = models.CharField(_("subject"), max_length=200)
+    body_text = models.TextField(
+        _("text"), help_text=_("The plain-text email. Placeholders: {{ greeting }}, {{ name }}, {{ link }}, …")
+    )
+    body_html = models.TextField(
+        _("HTML"), blank=True, help_text=_("Optional. Without it the HTML email is made from the text.")
+    )
+
+    class Meta:
+        verbose_name = _("email text")
+        verbose_name_plural = _("email texts")
+        ordering = ["survey", "kind", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "kind", "language"], name="email_text_unique_per_kind_language"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.language})"
+
+
+class Mailing(models.Model):
+    """One send: the invitations or reminders that one action queued for one region."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        REMINDER = "reminder", _("Reminder")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="mailings", verbose_name=_("survey"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="mailings", verbose_name=_("region"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # Who asked for it; null for the scheduled reminders and the command line.
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("sent by")
+    )
+    scheduled = models.BooleanField(_("scheduled"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mailing")
+        verbose_name_plural = _("mailings")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.region} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status__in=OutgoingEmail.PENDING)
+
+
+class OutgoingEmail(models.Model):
+    """
+    One email to one participant in one wave (0 = invitation, k = reminder k).
+
+    The unique (participant, wave) row is what keeps a wave from reaching a
+    person twice, whatever the broker, the workers or the schedule do. Its
+    status moves queued -> claimed -> sending -> sent | failed | skipped, or
+    back to queued for another try; see surveys/sending.py for the rules.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CLAIMED = "claimed", _("Being sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        UNCERTAIN = "uncertain", _("Uncertain")
+        SKIPPED = "skipped", _("Not sent")
+
+    PENDING = (Status.QUEUED, Status.CLAIMED, Status.SENDING)
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="emails", verbose_name=_("participant")
+    )
+    mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="emails", verbose_name=_("mailing"))
+    wave = models.PositiveSmallIntegerField(_("wave"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claim = models.UUIDField(_("claim"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    message_id = models.CharField(_("message id"), max_length=200, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "wave"], name="one_email_per_participant_and_wave"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="outgoing_email_queued_idx"),
+            models.Index(fields=["status", "claimed_at"], name="outgoing_email_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.participant_id} wave {self.wave}: {self.status}"
+
+    @property
+    def is_reminder(self) -> bool:
+        return self.wave > 0
+
+
+class ParticipantImport(models.Model):
+    """A participant list between upload and confirmation: nothing is in the survey until confirmed."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Awaiting confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="imports", verbose_name=_("survey"))
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="imports", verbose_name=_("region"))
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, null=True, related_name="+", verbose_name=_("uploaded by")
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    valid_rows = models.JSONField(_("valid rows"), default=list)
+    rejected_rows = models.JSONField(_("rejected rows"), default=list)
+    created_count = models.PositiveIntegerField(_("participants added"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("participant import")
+        verbose_name_plural = _("participant imports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.filename
 
 
 class Response(models.Model):

@@ -7,4 +7,5 @@ app_name = "surveys"
 urlpatterns = [
     path("<str:token>/", views.answer, name="answer"),
     path("<str:token>/tack/", views.thanks, name="thanks"),
+    path("<str:token>/avregistrera/", views.opt_out, name="opt_out"),
 ]

@@ -1,13 +1,15 @@
 import logging
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
+from . import services
 from .forms import AnswerForm
 from .models import Participant, Survey
 from .services import AlreadyAnswered, SurveyNotOpen, submit_response
@@ -81,6 +83,26 @@ def thanks(request, token):
     if not participant.has_answered:
         return redirect("surveys:answer", token=token)
     return render(request, "surveys/thanks.html", {"survey": participant.survey})
+
+
+# Mail providers' one-click unsubscribe (RFC 8058) posts without a CSRF
+# token; the token in the URL is the credential.
+@never_cache
+@csrf_exempt
+def opt_out(request, token):
+    participant = _get_participant(token)
+    if request.method == "POST":
+        services.opt_out(participant=participant)
+        return render(request, "surveys/opted_out.html", {"survey": participant.survey})
+    return render(
+        request,
+        "surveys/opt_out.html",
+        {"survey": participant.survey, "participant": participant},
+    )
+
+
+def privacy(request):
+    return render(request, "privacy.html", {"contact": settings.PRIVACY_CONTACT})
 
 
 @requires_csrf_token

@@ -20,6 +20,16 @@ def need(condition: bool, what: str):
     pytest.skip(f"{what} is not available here")
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Log-in throttling and rate limits count in the cache: start every test from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def postgres(db):
     need(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL)")

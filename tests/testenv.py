@@ -18,6 +18,11 @@ os.environ["SECURE_COOKIES"] = "false"
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="msi-test-var-"))
+# The tests clear the cache between tests: give them a Redis database of
+# their own, so that a developer's data in database 0 is never flushed.
+if os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/15"
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # refuses to run there unless told it is safe (it is: one thread per test).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

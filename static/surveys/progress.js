@@ -1,0 +1,72 @@
+/*
+ * The lead's progress bar: while a send is running, ask the server every two
+ * seconds how far it has come and update the bar and the counts, without
+ * reloading the page. Without JavaScript the page shows the counts as they
+ * were when it loaded, with a link to update it.
+ */
+(function () {
+  "use strict";
+
+  function init() {
+    var section = document.querySelector("[data-progress-url]");
+    if (!section || section.dataset.pending === "0") {
+      return;
+    }
+    var bar = section.querySelector("[data-progress-bar]");
+    var text = section.querySelector("[data-progress-text]");
+    var done = section.querySelector("[data-progress-done]");
+    var reload = section.querySelector("[data-progress-reload]");
+    var template = section.dataset.textTemplate;
+    var finished = section.dataset.finishedText;
+
+    function update() {
+      fetch(section.dataset.progressUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(response.status);
+          }
+          return response.json();
+        })
+        .then(function (data) {
+          var progress = data.progress;
+          if (!progress) {
+            return;
+          }
+          bar.max = progress.total;
+          bar.value = progress.done;
+          bar.textContent = progress.percent + " %";
+          text.textContent = template
+            .replace("{done}", progress.done)
+            .replace("{total}", progress.total)
+            .replace("{sent}", progress.sent)
+            .replace("{failed}", progress.failed);
+          Object.keys(data.counts).forEach(function (name) {
+            var cell = document.querySelector("[data-count='" + name + "']");
+            if (cell) {
+              cell.textContent = data.counts[name];
+            }
+          });
+          if (progress.pending > 0) {
+            window.setTimeout(update, 2000);
+          } else {
+            // One announcement when the send is over, not one per update.
+            done.textContent = finished;
+            if (reload) {
+              reload.hidden = true;
+            }
+          }
+        })
+        .catch(function () {
+          window.setTimeout(update, 10000);
+        });
+    }
+
+    window.setTimeout(update, 1000);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,69 @@
+"""
+Log-in with throttling of failed attempts.
+
+Failures are counted in the cache (Redis in production, so every web
+process sees the same counts) per user name and per client address. Past
+the limit, log-in is refused for that name or address until the window has
+passed, even with the right password, and the form says how long to wait.
+"""
+
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+FAILURES_PER_USERNAME = 5
+FAILURES_PER_ADDRESS = 20
+WINDOW_SECONDS = 15 * 60
+
+
+def _keys(request, username: str) -> list[tuple[str, int]]:
+    address = request.META.get("REMOTE_ADDR", "") if request else ""
+    return [
+        (f"login-failures:user:{username.strip().lower()}", FAILURES_PER_USERNAME),
+        (f"login-failures:addr:{address}", FAILURES_PER_ADDRESS),
+    ]
+
+
+def is_locked(request, username: str) -> bool:
+    return any((cache.get(key) or 0) >= limit for key, limit in _keys(request, username))
+
+
+def record_failure(request, username: str):
+    for key, _limit in _keys(request, username):
+        # add() starts the window; incr() keeps its expiry.
+        if not cache.add(key, 1, WINDOW_SECONDS):
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, WINDOW_SECONDS)
+
+
+def clear_failures(request, username: str):
+    cache.delete(_keys(request, username)[0][0])
+
+
+THROTTLED = _("Too many failed attempts. Wait 15 minutes and try again, or ask staff to reset your password.")
+
+
+class ThrottleMixin:
+    def clean(self):
+        username = self.data.get("username", "")
+        if is_locked(self.request, username):
+            raise forms.ValidationError(THROTTLED, code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            record_failure(self.request, username)
+            raise
+        clear_failures(self.request, username)
+        return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottleMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(ThrottleMixin, AdminAuthenticationForm):
+    pass

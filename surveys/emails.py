@@ -1,0 +1,149 @@
+"""
+The emails a participant gets: one function builds each, from a subject, a
+plain text and an HTML version.
+
+A survey's texts come from its EmailText rows, or from the built-in texts in
+templates/emails/. Texts use placeholders written {{ name }}; every email
+also gets a footer with who to contact, an opt-out link and the privacy
+page, and a List-Unsubscribe header, whatever the text says.
+"""
+
+import re
+from dataclasses import dataclass
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.html import escape, linebreaks, urlize
+
+from .models import STOCKHOLM, EmailText, Participant, Region, Survey
+
+PLACEHOLDERS = {
+    "greeting": "Hej Anna!",
+    "name": "Anna Exempel",
+    "link": "https://…/s/…/",
+    "closing_date": "31 december",
+    "contact_name": "…",
+    "contact_email": "…",
+    "opt_out_link": "https://…/s/…/avregistrera/",
+}
+PLACEHOLDER = re.compile(r"{{\s*(\w+)\s*}}")
+
+
+@dataclass(frozen=True)
+class Texts:
+    subject: str
+    body_text: str
+    body_html: str  # empty: made from the text
+
+
+def unknown_placeholders(text: str) -> set[str]:
+    """Placeholders in `text` that emails cannot fill; for validating staff's texts."""
+    return {name for name in PLACEHOLDER.findall(text) if name not in PLACEHOLDERS}
+
+
+def fill(text: str, values: dict, *, html: bool = False) -> str:
+    def replace(match):
+        value = str(values.get(match.group(1), ""))
+        return escape(value) if html else value
+
+    return PLACEHOLDER.sub(replace, text)
+
+
+def texts_for(survey: Survey, kind: str, language: str = "sv") -> Texts:
+    custom = EmailText.objects.filter(survey=survey, kind=kind, language=language).first()
+    if custom:
+        return Texts(custom.subject, custom.body_text, custom.body_html)
+    if language != "sv":
+        return None
+    return Texts(
+        render_to_string(f"emails/{kind}_subject.txt").strip(),
+        render_to_string(f"emails/{kind}.txt"),
+        "",
+    )
+
+
+def contact_for(region: Region) -> tuple[str, str]:
+    if region.contact_name or region.contact_email:
+        return region.contact_name or region.contact_email, region.contact_email
+    lead = region.leads.filter(is_active=True).exclude(email="").order_by("id").first()
+    if lead:
+        return lead.get_full_name() or f"MSI {region.name}", lead.email
+    return f"MSI {region.name}", ""
+
+
+def values_for(participant: Participant) -> dict:
+    survey, region = participant.survey, participant.region
+    contact_name, contact_email = contact_for(region)
+    with translation.override("sv"):
+        closing_date = formats.date_format(timezone.localtime(survey.closes_at, STOCKHOLM), "j F Y")
+    return {
+        "greeting": f"Hej {participant.name}!" if participant.name else "Hej!",
+        "name": participant.name,
+        "link": settings.SITE_URL + reverse("surveys:answer", args=[participant.token]),
+        "closing_date": closing_date,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "opt_out_link": settings.SITE_URL + reverse("surveys:opt_out", args=[participant.token]),
+        "privacy_link": settings.SITE_URL + reverse("privacy"),
+    }
+
+
+def survey_email(participant: Participant, *, kind: str, message_id: str | None = None) -> EmailMultiAlternatives:
+    """
+    The invitation or reminder for one participant, ready to send. Builds the
+    same message every time it is called; sends nothing.
+    """
+    values = values_for(participant)
+    swedish = texts_for(participant.survey, kind, "sv")
+    english = texts_for(participant.survey, kind, "en")
+
+    subject = fill(swedish.subject, values).replace("\n", " ")
+    footer = render_to_string("emails/footer.txt", values)
+    text = fill(swedish.body_text, values).strip()
+    html = _html_body(swedish, values)
+    if english:
+        text += "\n\n— In English —\n\n" + fill(english.body_text, values).strip()
+        html += '<hr style="border:0;border-top:1px solid #d0d7de;margin:24px 0;">'
+        html += f'<div lang="en">{_html_body(english, values)}</div>'
+    text = f"{text}\n\n{footer}"
+    html_document = render_to_string(
+        "emails/layout.html",
+        {
+            **values,
+            "subject": subject,
+            "body": html,
+            "language": "sv",
+            "button": "Svara på enkäten" if kind == EmailText.Kind.INVITATION else "Svara nu",
+        },
+    )
+
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[participant.email],
+        reply_to=[values["contact_email"]] if values["contact_email"] else None,
+        headers={
+            "Message-ID": message_id or new_message_id(),
+            "List-Unsubscribe": f"<{values['opt_out_link']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    message.attach_alternative(html_document, "text/html")
+    return message
+
+
+def new_message_id() -> str:
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    return make_msgid(domain=domain)
+
+
+def _html_body(texts: Texts, values: dict) -> str:
+    if texts.body_html:
+        return fill(texts.body_html, values, html=True)
+    # Made from the text: paragraphs, and links that can be clicked.
+    return linebreaks(urlize(fill(texts.body_text, values).strip(), autoescape=True))

@@ -1,0 +1,61 @@
+"""Forms of the lead's pages: they validate and normalise, nothing more."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .imports import MAX_BYTES
+from .models import Participant
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Participant list"),
+        help_text=_(
+            "A CSV file (semicolon- or comma-separated) or an Excel file (.xlsx), at most 10 MB. Columns: "
+            "E-post (required), Namn, Organisation, Nivå (kommun or region). English headers work too."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("upload", _("Check the file"), css_class="btn-primary"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(_("The file is too large: at most 10 MB."))
+        return upload
+
+
+class ParticipantForm(forms.ModelForm):
+    class Meta:
+        model = Participant
+        fields = ["email", "name", "organisation", "level"]
+
+    def __init__(self, *args, survey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.survey = survey
+        self.fields["level"].required = False
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save"), css_class="btn-primary"))
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        local, _at, domain = email.rpartition("@")
+        email = f"{local}@{domain.lower()}"
+        taken = Participant.objects.filter(survey=self.survey, email__iexact=email)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("This address is already in the survey."))
+        return email
+
+
+class ConfirmForm(forms.Form):
+    """A confirmation that states what it confirms: the count the lead saw."""
+
+    expected = forms.IntegerField(widget=forms.HiddenInput, min_value=0)

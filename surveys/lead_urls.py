@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import lead_views as views
+
+app_name = "lead"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("<slug:slug>/<slug:region>/", views.region_page, name="region"),
+    path("<slug:slug>/<slug:region>/progress.json", views.progress, name="progress"),
+    path("<slug:slug>/<slug:region>/deltagare.csv", views.participants_csv, name="participants_csv"),
+    path("<slug:slug>/<slug:region>/import/", views.import_upload, name="import"),
+    path("<slug:slug>/<slug:region>/import/<uuid:import_id>/", views.import_preview, name="import_preview"),
+    path("<slug:slug>/<slug:region>/participants/add/", views.participant_add, name="participant_add"),
+    path("<slug:slug>/<slug:region>/participants/<int:pk>/", views.participant_edit, name="participant_edit"),
+    path(
+        "<slug:slug>/<slug:region>/participants/<int:pk>/remove/",
+        views.participant_remove,
+        name="participant_remove",
+    ),
+    path("<slug:slug>/<slug:region>/invite/", views.send_invitations, name="invite"),
+    path("<slug:slug>/<slug:region>/remind/", views.send_reminder, name="remind"),
+    path("<slug:slug>/<slug:region>/email/<str:kind>/", views.email_preview, name="email_preview"),
+]

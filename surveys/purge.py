@@ -1,0 +1,50 @@
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutgoingEmail, Participant, ParticipantImport, Survey
+
+
+class SurveyStillOpen(Exception):
+    """Personal data is purged only after the survey has closed."""
+
+
+@transaction.atomic
+def purge_personal_data(*, survey: Survey, now=None) -> int:
+    """
+    Remove names, email addresses, organisations and personal links of the
+    survey's participants, the uploaded lists, and the error texts of their
+    emails (which may quote an address). Keeps the anonymous answers and
+    every count the results and the dashboards need: one row per
+    participant with its region, level, whether and after which email it
+    answered, and the status of each email. Returns how many participants
+    were cleared; running it again clears nothing more.
+    """
+    now = now or timezone.now()
+    if survey.is_open(now) or survey.has_not_opened(now):
+        raise SurveyStillOpen
+    cleared = (
+        Participant.objects.filter(survey=survey)
+        .exclude(email="", name="", organisation="", token__isnull=True)
+        .update(email="", name="", organisation="", token=None)
+    )
+    ParticipantImport.objects.filter(survey=survey).delete()
+    OutgoingEmail.objects.filter(participant__survey=survey).exclude(last_error="").update(last_error="")
+    OutgoingEmail.objects.filter(participant__survey=survey).exclude(message_id="").update(message_id="")
+    if survey.personal_data_purged_at is None:
+        survey.personal_data_purged_at = now
+        survey.save(update_fields=["personal_data_purged_at"])
+    return cleared
+
+
+def purge_due_surveys(*, now=None) -> list[str]:
+    """Purge every closed survey whose purge_after_days have passed. Returns their slugs."""
+    now = now or timezone.now()
+    purged = []
+    for survey in Survey.objects.filter(purge_after_days__isnull=False, closes_at__lt=now):
+        if survey.closes_at + timezone.timedelta(days=survey.purge_after_days) > now:
+            continue
+        if survey.personal_data_purged_at is not None:
+            continue
+        purge_personal_data(survey=survey, now=now)
+        purged.append(survey.slug)
+    return purged

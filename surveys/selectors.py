@@ -1,0 +1,111 @@
+"""Read-side queries for the lead's pages; aggregates are done in SQL."""
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+
+from .models import Mailing, OutgoingEmail, Participant, Region, Survey
+
+Status = OutgoingEmail.Status
+
+
+def region_counts(survey: Survey, regions) -> dict[int, dict]:
+    """
+    Per region id: invited, delivered, failed, uncertain, opted_out, answered,
+    pending and response_rate (percent, or None with no one invited). One query.
+    """
+    emails = OutgoingEmail.objects.filter(participant=OuterRef("pk"))
+    rows = (
+        Participant.objects.filter(survey=survey, region__in=regions)
+        .annotate(
+            delivered=Exists(emails.filter(wave=0, status=Status.SENT)),
+            failed=Exists(emails.filter(status=Status.FAILED)),
+            uncertain=Exists(emails.filter(status=Status.UNCERTAIN)),
+            pending=Exists(emails.filter(status__in=OutgoingEmail.PENDING)),
+        )
+        .values("region_id")
+        .annotate(
+            invited=Count("pk"),
+            delivered_count=Count("pk", filter=Q(delivered=True)),
+            failed_count=Count("pk", filter=Q(failed=True)),
+            uncertain_count=Count("pk", filter=Q(uncertain=True)),
+            pending_count=Count("pk", filter=Q(pending=True)),
+            opted_out=Count("pk", filter=Q(opted_out_at__isnull=False)),
+            answered=Count("pk", filter=Q(answered_at__isnull=False)),
+        )
+    )
+    counts = {}
+    for row in rows:
+        counts[row["region_id"]] = {
+            "invited": row["invited"],
+            "delivered": row["delivered_count"],
+            "failed": row["failed_count"],
+            "uncertain": row["uncertain_count"],
+            "pending": row["pending_count"],
+            "opted_out": row["opted_out"],
+            "answered": row["answered"],
+            "response_rate": round(100 * row["answered"] / row["invited"]) if row["invited"] else None,
+        }
+    empty = dict.fromkeys(["invited", "delivered", "failed", "uncertain", "pending", "opted_out", "answered"], 0)
+    return {region.pk: counts.get(region.pk, {**empty, "response_rate": None}) for region in regions}
+
+
+def answers_by_wave(survey: Survey, region: Region) -> list[tuple[int | None, int]]:
+    """[(wave, answers)]: None = before any email, 0 = after the invitation, k = after reminder k."""
+    rows = (
+        Participant.objects.filter(survey=survey, region=region, answered_at__isnull=False)
+        .values("answered_after_wave")
+        .annotate(n=Count("pk"))
+        .order_by("answered_after_wave")
+    )
+    return [(row["answered_after_wave"], row["n"]) for row in rows]
+
+
+PARTICIPANT_FILTERS = {
+    "answered": Q(answered_at__isnull=False),
+    "not_answered": Q(answered_at__isnull=True, opted_out_at__isnull=True),
+    "opted_out": Q(opted_out_at__isnull=False),
+    "not_invited": ~Q(emails__wave=0),
+    "failed": Q(emails__status=Status.FAILED),
+    "uncertain": Q(emails__status=Status.UNCERTAIN),
+}
+
+
+def participants_for_lead(survey: Survey, region: Region, *, search: str = "", status: str = ""):
+    """The region's participants with their last email (wave, status, time, error); never their answers."""
+    last = OutgoingEmail.objects.filter(participant=OuterRef("pk")).order_by("-wave")
+    participants = Participant.objects.filter(survey=survey, region=region)
+    if search:
+        participants = participants.filter(
+            Q(email__icontains=search) | Q(name__icontains=search) | Q(organisation__icontains=search)
+        )
+    if status in PARTICIPANT_FILTERS:
+        participants = participants.filter(PARTICIPANT_FILTERS[status]).distinct()
+    return participants.annotate(
+        last_wave=Subquery(last.values("wave")[:1]),
+        last_status=Subquery(last.values("status")[:1]),
+        last_sent_at=Subquery(last.values("sent_at")[:1]),
+        last_error=Subquery(last.values("last_error")[:1]),
+    ).order_by("email")
+
+
+def latest_mailing_progress(survey: Survey, region: Region) -> dict | None:
+    """How far the region's latest send has come: total, done, sent, failed, pending and the rest."""
+    mailing = Mailing.objects.filter(survey=survey, region=region).order_by("-created_at", "-id").first()
+    if mailing is None:
+        return None
+    counts = dict(mailing.emails.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    total = sum(counts.values())
+    pending = sum(counts.get(s, 0) for s in OutgoingEmail.PENDING)
+    return {
+        "mailing": mailing.pk,
+        "kind": mailing.kind,
+        "kind_label": str(mailing.get_kind_display()),
+        "created_at": mailing.created_at.isoformat(),
+        "total": total,
+        "done": total - pending,
+        "pending": pending,
+        "sent": counts.get(Status.SENT, 0),
+        "failed": counts.get(Status.FAILED, 0),
+        "skipped": counts.get(Status.SKIPPED, 0),
+        "uncertain": counts.get(Status.UNCERTAIN, 0),
+        "percent": round(100 * (total - pending) / total) if total else 100,
+    }
