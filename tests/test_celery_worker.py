@@ -53,7 +53,7 @@ def start_worker(broker_url: str, var_dir: Path) -> subprocess.Popen:
 
 
 def producer(broker_url: str, var_dir: Path) -> Celery:
-    app = Celery("test-producer", broker=broker_url, set_as_current=False)
+    app = Celery("test-producer", set_as_current=False)
     if broker_url.startswith("filesystem://"):
         queue = var_dir / "broker" / "queue"
         queue.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,10 @@ def run_task_through(broker_url: str, var_dir: Path):
     key = expired_session()
     worker = start_worker(broker_url, var_dir)
     try:
-        producer(broker_url, var_dir).send_task("surveys.tasks.clear_expired_sessions")
+        app = producer(broker_url, var_dir)
+        # An explicit connection: Celery lets CELERY_BROKER_URL in the environment beat any configured broker.
+        with app.connection_for_write(broker_url) as connection:
+            app.send_task("surveys.tasks.clear_expired_sessions", connection=connection)
         wait_for(lambda: not Session.objects.filter(session_key=key).exists(), worker)
     finally:
         worker.terminate()

@@ -20,8 +20,12 @@ os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="msi-test-var-"))
 # The tests clear the cache between tests: give them a Redis database of
 # their own, so that a developer's data in database 0 is never flushed.
+# The broker gets one of its own too, so that clearing the cache leaves the
+# workers' queues alone.
 if os.environ.get("REDIS_URL"):
-    os.environ["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/15"
+    _redis_server = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+    os.environ["REDIS_URL"] = f"{_redis_server}/15"
+    os.environ.setdefault("CELERY_BROKER_URL", f"{_redis_server}/14")
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # refuses to run there unless told it is safe (it is: one thread per test).

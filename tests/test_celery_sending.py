@@ -1,0 +1,141 @@
+"""
+Invitations through a real Celery worker on the real Redis broker, to a real
+SMTP server on loopback: every one arrives once, also when the worker is
+killed in the middle of the wave and started again.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+
+from surveys import sending
+from surveys.models import OutgoingEmail, Participant
+
+from .conftest import make_region, make_survey
+from .smtp import Sink, SMTPServer
+
+ROOT = Path(__file__).resolve().parent.parent
+Status = OutgoingEmail.Status
+WAVE = 2000
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def start_worker(smtp_port: int, tmp_path: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "worker-test",
+        "DB_CONN_MAX_AGE": "0",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "msi_survey", "worker", "--pool", "solo",
+               "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
+    log = open(tmp_path / "worker.log", "a")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_until(condition, worker, tmp_path, seconds=180):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+        time.sleep(0.2)
+    raise AssertionError("timed out; worker log:\n" + (tmp_path / "worker.log").read_text()[-3000:])
+
+
+def stop(worker):
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.fixture
+def wave(postgres, redis_url):
+    survey = make_survey()
+    region = make_region()
+    Participant.objects.bulk_create(
+        Participant(survey=survey, region=region, email=f"person{i:04d}@kommun.example.se") for i in range(WAVE)
+    )
+    return survey, region
+
+
+def sent_count():
+    return OutgoingEmail.objects.filter(status=Status.SENT).count()
+
+
+def test_two_thousand_invitations_arrive_once_each(wave, tmp_path):
+    survey, region = wave
+    with SMTPServer(Sink()) as server:
+        worker = start_worker(server.port, tmp_path)
+        try:
+            _mailing, count = sending.queue_invitations(survey=survey, region=region)
+            assert count == WAVE
+            wait_until(lambda: not OutgoingEmail.objects.pending().exists(), worker, tmp_path)
+            # Sending again sends nothing new.
+            assert sending.queue_invitations(survey=survey, region=region) == (None, 0)
+            time.sleep(1)
+        finally:
+            stop(worker)
+    received = Counter(server.sink.recipients())
+    assert len(received) == WAVE
+    assert set(received.values()) == {1}
+    assert sent_count() == WAVE
+
+
+def test_a_worker_killed_mid_wave_and_started_again(wave, tmp_path):
+    survey, region = wave
+    with SMTPServer(Sink()) as server, override_settings(EMAIL_CLAIM_LEASE_SECONDS=2):
+        worker = start_worker(server.port, tmp_path)
+        try:
+            sending.queue_invitations(survey=survey, region=region)
+            wait_until(lambda: sent_count() >= 300, worker, tmp_path)
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+            killed_at = sent_count()
+            assert killed_at < WAVE, "the wave finished before the kill; make it longer"
+
+            # What the sweep does once the lease has run out.
+            time.sleep(2.5)
+            requeued, uncertain = sending.recover_stale()
+            assert uncertain <= 1  # one process, one message in flight at most
+            worker = start_worker(server.port, tmp_path)
+            sending.dispatch()
+            wait_until(lambda: not OutgoingEmail.objects.pending().exists(), worker, tmp_path)
+        finally:
+            stop(worker)
+
+    received = Counter(server.sink.recipients())
+    rows = dict(OutgoingEmail.objects.values_list("participant__email", "status"))
+    assert len(rows) == WAVE
+    uncertain_people = {email for email, status in rows.items() if status == Status.UNCERTAIN}
+    assert len(uncertain_people) <= 1
+    for email, status in rows.items():
+        if status == Status.SENT:
+            assert received[email] == 1, email
+        else:
+            assert status == Status.UNCERTAIN
+            assert received[email] <= 1  # maybe it arrived, never twice
+    assert max(received.values()) == 1
+    assert sum(received.values()) >= WAVE - 1
