@@ -27,7 +27,7 @@ run: setup
 	@echo
 	@echo "Site:   http://127.0.0.1:8000/"
 	@echo "Log in: http://127.0.0.1:8000/accounts/login/ (accounts above; staff also at /admin/)"
-	@echo "Emails: var/mail/"
+	@echo "Emails: written as files to var/mail/ by the Celery worker"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 

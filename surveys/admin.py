@@ -1,7 +1,20 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, Participant, RankedArea, Region, Response, Survey
+from .emails import PLACEHOLDERS, unknown_placeholders
+from .models import (
+    Area,
+    EmailText,
+    Mailing,
+    OutgoingEmail,
+    Participant,
+    ParticipantImport,
+    RankedArea,
+    Region,
+    Response,
+    Survey,
+)
 
 
 class AreaInline(admin.TabularInline):
@@ -10,21 +23,62 @@ class AreaInline(admin.TabularInline):
     fields = ["order", "code", "title_sv", "title_en"]
 
 
+class EmailTextForm(forms.ModelForm):
+    class Meta:
+        model = EmailText
+        fields = ["kind", "language", "subject", "body_text", "body_html"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("subject", "body_text", "body_html"):
+            unknown = unknown_placeholders(cleaned.get(name) or "")
+            if unknown:
+                self.add_error(
+                    name,
+                    _("Unknown placeholder: %(names)s. Use %(known)s.")
+                    % {
+                        "names": ", ".join(sorted(f"{{{{ {n} }}}}" for n in unknown)),
+                        "known": ", ".join(f"{{{{ {n} }}}}" for n in PLACEHOLDERS),
+                    },
+                )
+        return cleaned
+
+
+class EmailTextInline(admin.StackedInline):
+    model = EmailText
+    form = EmailTextForm
+    extra = 0
+
+
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
     list_display = ["title_sv", "slug", "opens_at", "closes_at", "rank_count"]
     prepopulated_fields = {"slug": ["title_sv"]}
-    inlines = [AreaInline]
+    inlines = [AreaInline, EmailTextInline]
+    readonly_fields = ["personal_data_purged_at"]
     fieldsets = [
         (None, {"fields": ["slug", "title_sv", "title_en", "introduction_sv", "introduction_en"]}),
         (_("Schedule"), {"fields": ["opens_at", "closes_at"]}),
         (_("Question"), {"fields": ["rank_count", "points_rule"]}),
+        (
+            _("Reminders"),
+            {
+                "fields": [
+                    "reminder_interval_days",
+                    "max_reminders",
+                    "reminders_on_weekdays_only",
+                    "reminder_window_start",
+                    "reminder_window_end",
+                ]
+            },
+        ),
+        (_("Personal data"), {"fields": ["purge_after_days", "personal_data_purged_at"]}),
     ]
 
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "node"]
+    list_display = ["name", "code", "node", "contact_name", "contact_email"]
     filter_horizontal = ["leads"]
 
 
@@ -33,7 +87,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     list_display = ["email", "name", "organisation", "region", "level", "survey", "answered_at"]
     list_filter = ["survey", "region", "level", ("answered_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "name", "organisation"]
-    readonly_fields = ["answered_at", "created_at"]
+    readonly_fields = ["answered_at", "answered_after_wave", "opted_out_at", "created_at"]
     list_select_related = ["survey", "region"]
 
 
@@ -66,3 +120,34 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: readable, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Mailing)
+class MailingAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "survey", "region", "kind", "scheduled", "created_by"]
+    list_filter = ["survey", "region", "kind", "scheduled"]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(ReadOnlyAdmin):
+    list_display = ["participant", "wave", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "wave", "mailing__survey", "mailing__region"]
+    search_fields = ["participant__email", "message_id"]
+    list_select_related = ["participant"]
+
+
+@admin.register(ParticipantImport)
+class ParticipantImportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "filename", "survey", "region", "status", "created_count", "created_by"]
+    list_filter = ["status", "survey", "region"]
+    exclude = ["valid_rows", "rejected_rows"]

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Area, Level, Participant, RankedArea, Region, Response, Survey
+from .models import Area, Level, Mailing, OutgoingEmail, Participant, RankedArea, Region, Response, Survey
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SLUG = "msi-2019"
@@ -233,7 +233,13 @@ def load_demo(*, now=None) -> dict:
     regions = {}
     for demo_region in REGIONS:
         regions[demo_region.code], _ = Region.objects.update_or_create(
-            code=demo_region.code, defaults={"name": demo_region.name, "node": demo_region.node}
+            code=demo_region.code,
+            defaults={
+                "name": demo_region.name,
+                "node": demo_region.node,
+                "contact_name": f"MSI {demo_region.name}",
+                "contact_email": f"{demo_region.code}@msi.example.se",
+            },
         )
 
     accounts = [_reset_account("msi-staff", staff=True, region=None)]
@@ -271,21 +277,53 @@ def load_demo(*, now=None) -> dict:
 
 
 def _create_answers(survey, areas, regions) -> int:
-    answered_in = {code: 0 for code in regions}
-    responses, ranked = [], []
+    """
+    The generated answers, given to the first participants of each region,
+    as if they came in December 2019: everyone who answered had their
+    invitation, and about a third answered after the first reminder.
+    """
+    responses, ranked, emails = [], [], []
     first_day = datetime(2019, 12, 2, 9, 0, tzinfo=STOCKHOLM)
+    reminder_day = first_day + timedelta(days=7)
+    mailings = {}
+    for code, region in regions.items():
+        for kind, moment in ((Mailing.Kind.INVITATION, first_day), (Mailing.Kind.REMINDER, reminder_day)):
+            mailing = Mailing.objects.create(survey=survey, region=region, kind=kind, scheduled=kind == "reminder")
+            Mailing.objects.filter(pk=mailing.pk).update(created_at=moment)
+            mailings[code, kind] = mailing
     for index, (region_code, ranking) in enumerate(generate_rankings(survey.rank_count)):
-        answered_in[region_code] += 1
-        # The demo's answers came from the first participants of each region.
         participant = (
             Participant.objects.filter(survey=survey, region=regions[region_code], answered_at__isnull=True)
             .order_by("email")
             .first()
         )
-        answered_at = first_day + timedelta(days=index % 12, hours=index % 7)
+        after_reminder = index % 3 == 2
+        answered_at = (reminder_day if after_reminder else first_day) + timedelta(days=index % 5, hours=index % 7)
         if participant is not None:
             participant.answered_at = answered_at
-            participant.save(update_fields=["answered_at"])
+            participant.answered_after_wave = 1 if after_reminder else 0
+            participant.save(update_fields=["answered_at", "answered_after_wave"])
+            emails.append(
+                OutgoingEmail(
+                    participant=participant,
+                    mailing=mailings[region_code, Mailing.Kind.INVITATION],
+                    wave=0,
+                    status=OutgoingEmail.Status.SENT,
+                    attempts=1,
+                    sent_at=first_day,
+                )
+            )
+            if after_reminder:
+                emails.append(
+                    OutgoingEmail(
+                        participant=participant,
+                        mailing=mailings[region_code, Mailing.Kind.REMINDER],
+                        wave=1,
+                        status=OutgoingEmail.Status.SENT,
+                        attempts=1,
+                        sent_at=reminder_day,
+                    )
+                )
         level = participant.level if participant and participant.level else Level.KOMMUN
         response = Response(survey=survey, region=regions[region_code], level=level, submitted_on=answered_at.date())
         responses.append(response)
@@ -295,6 +333,7 @@ def _create_answers(survey, areas, regions) -> int:
         ]
     Response.objects.bulk_create(responses)
     RankedArea.objects.bulk_create(ranked)
+    OutgoingEmail.objects.bulk_create(emails)
     return len(responses)
 
 

@@ -14,10 +14,11 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.html import escape, linebreaks, urlize
+from django.utils.safestring import mark_safe
 
 from .models import STOCKHOLM, EmailText, Participant, Region, Survey
 
@@ -59,11 +60,13 @@ def texts_for(survey: Survey, kind: str, language: str = "sv") -> Texts:
         return Texts(custom.subject, custom.body_text, custom.body_html)
     if language != "sv":
         return None
-    return Texts(
-        render_to_string(f"emails/{kind}_subject.txt").strip(),
-        render_to_string(f"emails/{kind}.txt"),
-        "",
-    )
+    # The built-in texts use the same {{ placeholders }} as staff's texts:
+    # read as they are, not rendered as Django templates.
+    return Texts(_source(f"emails/{kind}_subject.txt").strip(), _source(f"emails/{kind}.txt"), "")
+
+
+def _source(name: str) -> str:
+    return get_template(name).template.source
 
 
 def contact_for(region: Region) -> tuple[str, str]:
@@ -115,7 +118,8 @@ def survey_email(participant: Participant, *, kind: str, message_id: str | None 
         {
             **values,
             "subject": subject,
-            "body": html,
+            # Built here from escaped values (or staff's own HTML).
+            "body": mark_safe(html),  # noqa: S308
             "language": "sv",
             "button": "Svara på enkäten" if kind == EmailText.Kind.INVITATION else "Svara nu",
         },

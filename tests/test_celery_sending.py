@@ -46,8 +46,21 @@ def start_worker(smtp_port: int, tmp_path: Path) -> subprocess.Popen:
         "SECRET_KEY": "worker-test",
         "DB_CONN_MAX_AGE": "0",
     }
-    command = [sys.executable, "-m", "celery", "-A", "msi_survey", "worker", "--pool", "solo",
-               "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "msi_survey",
+        "worker",
+        "--pool",
+        "solo",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "WARNING",
+    ]
     log = open(tmp_path / "worker.log", "a")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -98,7 +98,10 @@ def lead_urls(survey, region, participant, import_id):
 @pytest.fixture
 def skane_import(survey, regions, bob):
     return ParticipantImport.objects.create(
-        survey=survey, region=regions[1], created_by=bob, filename="lista.csv",
+        survey=survey,
+        region=regions[1],
+        created_by=bob,
+        filename="lista.csv",
         valid_rows=[{"line": 2, "email": "ny@malmo.example.se", "name": "", "organisation": "", "level": ""}],
     )
 
@@ -209,8 +212,14 @@ def test_the_dashboard_counts(client, alice, survey, regions, people, django_ass
     response = client.get(url("region", survey, regions[0]))
     counts = response.context["counts"]
     assert counts == {
-        "invited": 2, "delivered": 2, "failed": 0, "uncertain": 0, "pending": 0,
-        "opted_out": 0, "answered": 1, "response_rate": 50,
+        "invited": 2,
+        "delivered": 2,
+        "failed": 0,
+        "uncertain": 0,
+        "pending": 0,
+        "opted_out": 0,
+        "answered": 1,
+        "response_rate": 50,
     }
     assert response.context["waves"] == [(0, 1)]
     with django_assert_max_num_queries(15):

@@ -47,9 +47,11 @@ def statuses():
 
 
 def test_it_queues_one_invitation_per_person_in_the_region(survey, region, cast, django_capture_on_commit_callbacks):
-    with mock.patch("surveys.tasks.send_queued_emails.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            mailing, count = sending.queue_invitations(survey=survey, region=region)
+    with (
+        mock.patch("surveys.tasks.send_queued_emails.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        mailing, count = sending.queue_invitations(survey=survey, region=region)
     assert count == 3
     assert delay.call_count == 1
     assert mailing.kind == Mailing.Kind.INVITATION
@@ -375,10 +377,12 @@ def test_a_manual_reminder_reaches_only_those_not_emailed_for_a_day(invited, tim
 def test_the_tick_queues_due_reminders_and_dispatches(invited, time_machine, django_capture_on_commit_callbacks):
     survey, region, people = invited
     time_machine.move_to(MONDAY + timedelta(days=7, hours=1))
-    with mock.patch("surveys.tasks.send_queued_emails.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            tick()
-            tick()  # by mistake, a second beat
+    with (
+        mock.patch("surveys.tasks.send_queued_emails.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tick()
+        tick()  # by mistake, a second beat
     assert OutgoingEmail.objects.filter(wave=1).count() == 4
     assert delay.called
 

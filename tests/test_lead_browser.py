@@ -1,0 +1,143 @@
+"""A regional lead's whole round in a real browser, with axe-core on every page on the way."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from surveys import sending
+from surveys.models import Participant
+
+from .browser import axe_violations, screenshot
+from .conftest import make_participant, make_region, make_survey
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LIST = (
+    "E-post;Namn;Organisation;Nivå\r\n"
+    "asa.ek@lulea.example.se;Åsa Ek;Luleå kommun;kommun\r\n"
+    "bo@pitea.example.se;Bo Ström;Piteå kommun;kommun\r\n"
+    "inte-en-adress;Trasig Rad;Någonstans;kommun\r\n"
+    "cecilia@kiruna.example.se;Cecilia Berg;Kiruna kommun;region\r\n"
+).encode("cp1252")
+
+
+def check(page, name):
+    screenshot(page, name)
+    violations = axe_violations(page)
+    assert violations == [], (name, violations)
+
+
+@pytest.fixture
+def setting(db):
+    survey = make_survey(slug="msi-test")
+    region = make_region()
+    user = User.objects.create_user("lead-norrbotten", "lead@ltu.example.se", "a-good-password-42")
+    region.leads.add(user)
+    make_participant(survey, region=region, email="redan@lulea.example.se")
+    return survey, region
+
+
+def test_a_lead_imports_invites_and_sees_the_answer_counted(page, live_server, setting, tmp_path):
+    survey, region = setting
+    page.goto(live_server.url + reverse("login"))
+    check(page, "lead-login")
+    page.get_by_label("Användarnamn").fill("lead-norrbotten")
+    page.get_by_label("Lösenord").fill("a-good-password-42")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.locator("h1")).to_have_text("Översikt")
+    check(page, "lead-overview")
+
+    page.get_by_role("link", name="Norrbotten").click()
+    check(page, "lead-region-before")
+
+    # Import a semicolon-separated Windows-1252 list, as Excel saves it.
+    page.get_by_role("link", name="Importera en deltagarlista").click()
+    check(page, "lead-import")
+    path = tmp_path / "deltagare.csv"
+    path.write_bytes(LIST)
+    page.get_by_label("Deltagarlista").set_input_files(str(path))
+    page.get_by_role("button", name="Kontrollera filen").click()
+    expect(page.locator("h1")).to_contain_text("Kontrollera listan")
+    assert "inte-en-adress" in page.locator("main").inner_text()
+    assert "Åsa Ek" in page.locator("main").inner_text()
+    check(page, "lead-import-preview")
+    page.get_by_role("button", name=re.compile("Lägg till 3 deltagare")).click()
+    expect(page.locator(".alert-success")).to_contain_text("3 deltagare har lagts till")
+    assert Participant.objects.filter(region=region).count() == 4
+
+    # Read the invitation, then send it.
+    page.get_by_role("link", name="Skicka inbjudningar").click()
+    expect(page.locator("main")).to_contain_text("4 personer")
+    check(page, "lead-confirm-invite")
+    page.get_by_role("link", name="Läs e-postmeddelandet först").click()
+    expect(page.locator("main")).to_contain_text("Vilken kunskap")
+    check(page, "lead-email-preview")
+    page.go_back()
+    page.get_by_role("button", name="Skicka till 4 personer").click()
+    expect(page.locator(".alert-success")).to_contain_text("4 e-postmeddelanden är på väg")
+    progress = page.locator("[data-progress-text]")
+    expect(progress).to_contain_text("0 av 4")
+    check(page, "lead-region-sending")
+
+    # The worker sends while the page is open: the bar moves without a reload.
+    page.evaluate("() => { window.stillTheSamePage = true; }")
+    report, _ = sending.send_queued_emails()
+    assert report.sent == 4
+    expect(progress).to_contain_text("4 av 4", timeout=15_000)
+    expect(page.locator("[data-count='delivered']")).to_have_text("4")
+    assert page.evaluate("() => window.stillTheSamePage === true")
+    screenshot(page, "lead-region-sent")
+
+    # Åsa opens her invitation and answers through its link.
+    message = next(m for m in mail.outbox if m.to == ["asa.ek@lulea.example.se"])
+    link = re.search(r"http://\S+/s/[\w-]+/", message.body).group(0)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    answer = page.context.new_page()
+    answer.goto(live_server.url + f"/s/{token}/")
+    for title in [
+        "Effektmätning",
+        "Tvärsektoriell samverkan",
+        "Agila arbetsmetoder",
+        "Intraprenörskap",
+        "Förändringsledning",
+    ]:
+        answer.get_by_role("button", name=f"Lägg till {title}").click()
+    answer.get_by_role("button", name="Skicka mitt svar").click()
+    expect(answer.locator("h1")).to_have_text("Tack för ditt svar")
+
+    page.reload()
+    expect(page.locator("[data-count='answered']")).to_have_text("1")
+    page.get_by_label("Visa").select_option(label="Svarat")
+    page.get_by_role("button", name="Filtrera").click()
+    expect(page.locator("table.participants tbody")).to_contain_text("asa.ek@lulea.example.se")
+    check(page, "lead-region-answered")
+
+
+def test_the_other_lead_pages_pass_axe(page, live_server, setting, client):
+    survey, region = setting
+    participant = Participant.objects.get()
+    # Log in through the browser's cookie jar from Django's test client.
+    client.force_login(User.objects.get(username="lead-norrbotten"))
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+    for name, address in [
+        ("lead-participant-add", reverse("lead:participant_add", args=[survey.slug, region.code])),
+        ("lead-participant-edit", reverse("lead:participant_edit", args=[survey.slug, region.code, participant.pk])),
+        (
+            "lead-participant-remove",
+            reverse("lead:participant_remove", args=[survey.slug, region.code, participant.pk]),
+        ),
+        ("lead-confirm-remind", reverse("lead:remind", args=[survey.slug, region.code])),
+        ("opt-out", reverse("surveys:opt_out", args=[participant.token])),
+        ("privacy", reverse("privacy")),
+    ]:
+        page.goto(live_server.url + address)
+        check(page, name)
+    page.goto(live_server.url + reverse("lead:participant_add", args=[survey.slug, region.code]))
+    page.get_by_role("button", name="Spara").click()
+    expect(page.locator("main form")).to_contain_text("Detta fält måste fyllas i")
+    check(page, "lead-participant-add-errors")

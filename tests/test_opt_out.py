@@ -1,0 +1,48 @@
+from django.urls import reverse
+
+from surveys import sending
+from surveys.models import OutgoingEmail
+
+
+def test_opting_out_asks_first(client, participant):
+    address = reverse("surveys:opt_out", args=[participant.token])
+    page = client.get(address).content.decode()
+    assert "Ja, skicka inga fler påminnelser till mig" in page
+    participant.refresh_from_db()
+    assert not participant.has_opted_out
+
+
+def test_opting_out_stops_reminders(client, participant):
+    sending.queue_invitations(survey=participant.survey, region=participant.region)
+    response = client.post(reverse("surveys:opt_out", args=[participant.token]))
+    assert response.status_code == 200
+    assert "Du får inga fler påminnelser" in response.content.decode()
+    participant.refresh_from_db()
+    assert participant.has_opted_out
+    sending.send_queued_emails()
+    assert OutgoingEmail.objects.get().status == OutgoingEmail.Status.SKIPPED
+    # Twice is the same as once.
+    first = participant.opted_out_at
+    client.post(reverse("surveys:opt_out", args=[participant.token]))
+    participant.refresh_from_db()
+    assert participant.opted_out_at == first
+
+
+def test_one_click_unsubscribe_needs_no_csrf_token(participant):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("surveys:opt_out", args=[participant.token]), {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    participant.refresh_from_db()
+    assert participant.has_opted_out
+
+
+def test_an_unknown_opt_out_link_is_a_404(client, db):
+    assert client.post("/s/nope/avregistrera/").status_code == 404
+
+
+def test_the_privacy_page(client, db):
+    page = client.get(reverse("privacy")).content.decode()
+    assert "Så hanterar vi personuppgifter" in page
+    assert "Integritetsskyddsmyndigheten" in page

@@ -1,0 +1,88 @@
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from results.selectors import area_results
+from surveys import sending
+from surveys.models import OutgoingEmail, Participant, ParticipantImport
+from surveys.purge import SurveyStillOpen, purge_due_surveys, purge_personal_data
+from surveys.services import submit_response
+
+from .conftest import make_participant, make_region
+
+
+@pytest.fixture
+def finished(survey, time_machine):
+    """A survey with two participants, one answer and sent invitations, now closed."""
+    time_machine.move_to(timezone.now())
+    region = make_region()
+    alice = make_participant(survey, region=region, email="alice@kommun.example.se")
+    make_participant(survey, region=region, email="bob@kommun.example.se")
+    alice.name = "Alice Andersson"
+    alice.save()
+    sending.queue_invitations(survey=survey, region=region)
+    sending.send_queued_emails()
+    submit_response(participant=alice, ranking=list(survey.areas.all()[:5]), level="kommun")
+    ParticipantImport.objects.create(survey=survey, region=region, filename="lista.csv", valid_rows=[{"email": "x"}])
+    time_machine.move_to(survey.closes_at + timedelta(days=1))
+    return survey
+
+
+def test_it_removes_personal_data_and_keeps_the_numbers(finished):
+    before = [(r.code, r.points) for r in area_results(finished)]
+    assert purge_personal_data(survey=finished) == 2
+    for p in Participant.objects.all():
+        assert (p.email, p.name, p.organisation, p.token) == ("", "", "", None)
+    assert Participant.objects.count() == 2
+    assert Participant.objects.filter(answered_at__isnull=False).count() == 1
+    assert Participant.objects.get(answered_at__isnull=False).answered_after_wave == 0
+    assert OutgoingEmail.objects.filter(status="sent").count() == 2
+    assert not OutgoingEmail.objects.exclude(message_id="").exists()
+    assert ParticipantImport.objects.count() == 0
+    assert [(r.code, r.points) for r in area_results(finished)] == before
+    finished.refresh_from_db()
+    assert finished.personal_data_purged_at is not None
+
+
+def test_running_it_twice_is_safe(finished):
+    purge_personal_data(survey=finished)
+    assert purge_personal_data(survey=finished) == 0
+
+
+def test_it_refuses_an_open_survey(survey):
+    make_participant(survey)
+    with pytest.raises(SurveyStillOpen):
+        purge_personal_data(survey=survey)
+    assert Participant.objects.exclude(email="").count() == 1
+
+
+def test_the_command(finished):
+    out = io.StringIO()
+    call_command("purge_personal_data", finished.slug, stdout=out)
+    assert "2 deltagare" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("purge_personal_data", "no-such-survey")
+
+
+def test_the_command_refuses_an_open_survey(survey):
+    with pytest.raises(CommandError, match="has not closed"):
+        call_command("purge_personal_data", survey.slug)
+
+
+def test_automatic_purge_after_the_set_days(finished, time_machine):
+    finished.purge_after_days = 30
+    finished.save()
+    assert purge_due_surveys() == []
+    time_machine.move_to(finished.closes_at + timedelta(days=30, minutes=1))
+    assert purge_due_surveys() == [finished.slug]
+    assert not Participant.objects.exclude(email="").exists()
+    assert purge_due_surveys() == []
+
+
+def test_a_purged_link_leads_nowhere(finished, client):
+    token = Participant.objects.first().token
+    purge_personal_data(survey=finished)
+    assert client.get(f"/s/{token}/").status_code == 404
