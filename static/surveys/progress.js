@@ -15,7 +15,6 @@
     var bar = section.querySelector("[data-progress-bar]");
     var text = section.querySelector("[data-progress-text]");
     var done = section.querySelector("[data-progress-done]");
-    var reload = section.querySelector("[data-progress-reload]");
     var template = section.dataset.textTemplate;
     var finished = section.dataset.finishedText;
 
@@ -51,9 +50,6 @@
           } else {
             // One announcement when the send is over, not one per update.
             done.textContent = finished;
-            if (reload) {
-              reload.hidden = true;
-            }
           }
         })
         .catch(function () {
