@@ -10,15 +10,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import time as dt_time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from surveys import sending
-from surveys.models import OutgoingEmail, Participant
+from surveys.models import OutgoingEmail, Participant, Survey
+from surveys.services import opt_out, submit_response
 
 from .conftest import make_region, make_survey
 from .smtp import Sink, SMTPServer
@@ -98,7 +102,7 @@ def sent_count():
     return OutgoingEmail.objects.filter(status=Status.SENT).count()
 
 
-def test_two_thousand_invitations_arrive_once_each(wave, tmp_path):
+def test_two_thousand_invitations_arrive_once_each_then_reminders_reach_only_non_respondents(wave, tmp_path):
     survey, region = wave
     with SMTPServer(Sink()) as server:
         worker = start_worker(server.port, tmp_path)
@@ -109,12 +113,35 @@ def test_two_thousand_invitations_arrive_once_each(wave, tmp_path):
             # Sending again sends nothing new.
             assert sending.queue_invitations(survey=survey, region=region) == (None, 0)
             time.sleep(1)
+            received = Counter(server.sink.recipients())
+            assert len(received) == WAVE
+            assert set(received.values()) == {1}
+            assert sent_count() == WAVE
+
+            # A week later, 600 have answered and 100 said no; the rest are due.
+            people = list(Participant.objects.order_by("email"))
+            areas = list(survey.areas.all()[: survey.rank_count])
+            for person in people[:600]:
+                submit_response(participant=person, ranking=areas, level="kommun")
+            for person in people[600:700]:
+                opt_out(participant=person)
+            OutgoingEmail.objects.update(sent_at=timezone.now() - timedelta(days=8))
+            Survey.objects.filter(pk=survey.pk).update(
+                reminders_on_weekdays_only=False,
+                reminder_window_start=dt_time(0, 0),
+                reminder_window_end=dt_time(23, 59, 59, 999999),
+            )
+            survey.refresh_from_db()
+            server.sink.messages.clear()
+            assert sending.queue_due_reminders(survey=survey) == {region.code: WAVE - 700}
+            wait_until(lambda: not OutgoingEmail.objects.pending().exists(), worker, tmp_path)
+            time.sleep(1)
         finally:
             stop(worker)
-    received = Counter(server.sink.recipients())
-    assert len(received) == WAVE
-    assert set(received.values()) == {1}
-    assert sent_count() == WAVE
+    reminded = Counter(server.sink.recipients())
+    assert set(reminded) == {p.email for p in people[700:]}
+    assert set(reminded.values()) == {1}
+    assert all(m["Subject"].strip().startswith("Påminnelse") for m in server.sink.messages)
 
 
 def test_a_worker_killed_mid_wave_and_started_again(wave, tmp_path):

@@ -153,3 +153,23 @@ def test_send_due_reminders_dry_run_queues_nothing(survey, lead):
     out = io.StringIO()
     call_command("send_due_reminders", "--dry-run", stdout=out)
     assert OutgoingEmail.objects.count() == 0
+
+
+def test_an_excel_file_is_imported(client, survey, lead):
+    from openpyxl import Workbook
+
+    user, region = lead
+    client.force_login(user)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Email", "Name", "Organisation", "Level"])
+    sheet.append(["eva@umea.example.se", "Eva Lund", "Umeå kommun", "Municipality"])
+    sheet.append(["nils@region.example.se", None, "Region Västerbotten", "region"])
+    data = io.BytesIO()
+    book.save(data)
+    response = upload(client, survey, region, data.getvalue(), "lista.xlsx")
+    assert response.status_code == 302
+    client.post(response.url, {"confirm": "1"})
+    eva = Participant.objects.get(email="eva@umea.example.se")
+    assert (eva.name, eva.level) == ("Eva Lund", "kommun")
+    assert Participant.objects.get(email="nils@region.example.se").level == "region"
