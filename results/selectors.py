@@ -1,78 +1,302 @@
 """
 Read-side aggregation of answers, done in the database.
 
-Nothing here loops over responses in Python: every figure is one SQL
-aggregate over RankedArea rows.
+Nothing here loops over answers in Python. One query sums, per area, the
+points, the squares of the points, how many chose it, how many put it first
+and the sum of positions, for the nation, each region and each level at
+once (GROUPING SETS on PostgreSQL; the same groups by UNION ALL elsewhere).
+Another counts respondents the same way. build_results() turns those sums
+into the JSON that a published snapshot freezes and the pages render.
 """
 
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from collections import defaultdict
 
-from django.db.models import Count, IntegerField, Sum
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
 
-from surveys.models import Area, Response, Survey
+from surveys.models import Level, Participant, Region, Survey
 
+from .stats import difference_from_nation, rank_ranges, share_estimate, suppressed_groups
 
-@dataclass(frozen=True)
-class AreaResult:
-    code: str
-    title: str
-    title_sv: str
-    points: int
-    share: Decimal  # percent of all points, unrounded to 4 decimals
-    chosen_by: int
-    first_by: int
-    rank: int
-
-    @property
-    def share_percent(self) -> Decimal:
-        return self.share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+NATION, REGION, LEVEL = "nation", "region", "level"
 
 
-def area_results(survey: Survey) -> list[AreaResult]:
+def _area_sums_sql(vendor: str) -> str:
+    select = """
+        SELECT {region} AS region_id, {level} AS level, ra.area_id,
+               SUM(%(top)s - ra.position) AS points,
+               SUM((%(top)s - ra.position) * (%(top)s - ra.position)) AS points_sq,
+               COUNT(*) AS chosen,
+               SUM(CASE WHEN ra.position = 1 THEN 1 ELSE 0 END) AS firsts,
+               SUM(ra.position) AS position_sum,
+               {kind} AS kind
+        FROM surveys_rankedarea ra
+        JOIN surveys_response r ON r.id = ra.response_id
+        WHERE r.survey_id = %(survey)s
     """
-    Each area's points under the survey's rule and its share of all points,
-    most points first. Ties share a rank (1, 2, 2, 4). Areas nobody chose
-    get 0 points. One query.
-    """
-    rows = (
-        Area.objects.filter(survey=survey)
-        .annotate(
-            points=Coalesce(Sum(survey.points_expression("rankings__position"), output_field=IntegerField()), 0),
-            chosen_by=Count("rankings"),
-            first_by=Count("rankings", filter=_first_place()),
-        )
-        .order_by("-points", "order", "id")
-    )
-    rows = list(rows)
-    total = sum(row.points for row in rows)
-    results = []
-    previous_points, previous_rank = None, 0
-    for index, row in enumerate(rows, start=1):
-        rank = previous_rank if row.points == previous_points else index
-        share = (Decimal(row.points) * 100 / total).quantize(Decimal("0.0001")) if total else Decimal(0)
-        results.append(
-            AreaResult(
-                code=row.code,
-                title=row.title,
-                title_sv=row.title_sv,
-                points=row.points,
-                share=share,
-                chosen_by=row.chosen_by,
-                first_by=row.first_by,
-                rank=rank,
+    if vendor == "postgresql":
+        return (
+            select.format(
+                region="r.region_id",
+                level="r.level",
+                kind=f"CASE WHEN GROUPING(r.region_id) = 0 THEN '{REGION}' "
+                f"WHEN GROUPING(r.level) = 0 THEN '{LEVEL}' ELSE '{NATION}' END",
             )
+            + " GROUP BY GROUPING SETS ((ra.area_id), (r.region_id, ra.area_id), (r.level, ra.area_id))"
         )
-        previous_points, previous_rank = row.points, rank
-    return results
+    return " UNION ALL ".join(
+        [
+            select.format(region="NULL", level="NULL", kind=f"'{NATION}'") + " GROUP BY ra.area_id",
+            select.format(region="r.region_id", level="NULL", kind=f"'{REGION}'")
+            + " GROUP BY r.region_id, ra.area_id",
+            select.format(region="NULL", level="r.level", kind=f"'{LEVEL}'") + " GROUP BY r.level, ra.area_id",
+        ]
+    )
 
 
-def response_count(survey: Survey) -> int:
-    return Response.objects.filter(survey=survey).count()
+def area_sums(survey: Survey) -> dict:
+    """{(kind, key): {area_id: {points, points_sq, chosen, firsts, position_sum}}}, key None for the nation."""
+    sums = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(_area_sums_sql(connection.vendor), {"top": survey.rank_count + 1, "survey": survey.pk})
+        for region_id, level, area_id, points, points_sq, chosen, firsts, position_sum, kind in cursor.fetchall():
+            key = region_id if kind == REGION else level if kind == LEVEL else None
+            sums[kind, key][area_id] = {
+                "points": int(points),
+                "points_sq": int(points_sq),
+                "chosen": int(chosen),
+                "firsts": int(firsts),
+                "position_sum": int(position_sum),
+            }
+    return sums
 
 
-def _first_place():
-    from django.db.models import Q
+def respondent_counts(survey: Survey) -> dict:
+    """{(kind, key): respondents}, in one query."""
+    if connection.vendor == "postgresql":
+        sql = """
+            SELECT region_id, level, GROUPING(region_id), GROUPING(level), COUNT(*)
+            FROM surveys_response WHERE survey_id = %s
+            GROUP BY GROUPING SETS ((), (region_id), (level))
+        """
+        params = [survey.pk]
+    else:
+        sql = """
+            SELECT NULL, NULL, 1, 1, COUNT(*) FROM surveys_response WHERE survey_id = %s
+            UNION ALL SELECT region_id, NULL, 0, 1, COUNT(*) FROM surveys_response WHERE survey_id = %s
+                GROUP BY region_id
+            UNION ALL SELECT NULL, level, 1, 0, COUNT(*) FROM surveys_response WHERE survey_id = %s GROUP BY level
+        """
+        params = [survey.pk] * 3
+    counts = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for region_id, level, g_region, g_level, n in cursor.fetchall():
+            if not g_region:
+                counts[REGION, region_id] = n
+            elif not g_level:
+                counts[LEVEL, level] = n
+            else:
+                counts[NATION, None] = n
+    counts.setdefault((NATION, None), 0)
+    return counts
 
-    return Q(rankings__position=1)
+
+def _areas_block(areas, sums, n, per_respondent, national=None, national_n=0, national_rank=None):
+    """The per-area figures of one group, most points first, with intervals and rank ranges."""
+    rows = []
+    for area in areas:
+        s = sums.get(area.pk, {"points": 0, "points_sq": 0, "chosen": 0, "firsts": 0, "position_sum": 0})
+        estimate = share_estimate(n=n, points=s["points"], points_sq=s["points_sq"], per_respondent=per_respondent)
+        row = {
+            "code": area.code,
+            "title_sv": area.title_sv,
+            "title_en": area.title_en or area.title_sv,
+            "points": s["points"],
+            "share": round(estimate.share * 100, 4),
+            "low": round(estimate.low * 100, 4),
+            "high": round(estimate.high * 100, 4),
+            "chosen_by": s["chosen"],
+            "first_by": s["firsts"],
+            "mean_position": round(s["position_sum"] / s["chosen"], 2) if s["chosen"] else None,
+            "_estimate": estimate,
+            "_sums": s,
+        }
+        if national is not None:
+            whole = national.get(area.pk, {"points": 0, "points_sq": 0})
+            difference = difference_from_nation(
+                n_group=n,
+                group=estimate,
+                n_total=national_n,
+                points_total=whole["points"],
+                points_sq_total=whole["points_sq"],
+                points_group=s["points"],
+                points_sq_group=s["points_sq"],
+                per_respondent=per_respondent,
+            )
+            row.update(
+                {
+                    "diff": round(difference.diff * 100, 4),
+                    "diff_low": round(difference.low * 100, 4),
+                    "diff_high": round(difference.high * 100, 4),
+                    "clear_difference": difference.clear,
+                }
+            )
+        rows.append(row)
+    rows.sort(key=lambda row: (-row["points"], row["title_sv"]))
+    previous, rank = None, 0
+    for index, row in enumerate(rows, start=1):
+        if row["points"] != previous:
+            rank = index
+        row["rank"], previous = rank, row["points"]
+    for row, (low, high) in zip(rows, rank_ranges([row["_estimate"] for row in rows]), strict=True):
+        row["rank_low"], row["rank_high"] = low, high
+    if national_rank is not None:
+        for row in rows:
+            row["national_rank"] = national_rank[row["code"]]
+            row["rank_shift"] = national_rank[row["code"]] - row["rank"]
+    for row in rows:
+        del row["_estimate"], row["_sums"]
+    return rows
+
+
+def build_results(survey: Survey, *, now=None) -> dict:
+    """
+    Every figure the results pages show, as JSON-ready data, with small
+    groups already suppressed: a suppressed group carries no number at all.
+    Three queries, whatever the number of answers.
+    """
+    now = now or timezone.now()
+    areas = list(survey.areas.order_by("order", "id"))
+    regions = list(Region.objects.order_by("name"))
+    per_respondent = sum(survey.points_description)
+    threshold = survey.suppression_threshold
+    sums = area_sums(survey)
+    counts = respondent_counts(survey)
+    invited = dict(
+        Participant.objects.filter(survey=survey).values_list("region_id").annotate(n=Count("pk")).order_by()
+    )
+    waves = dict(
+        Participant.objects.filter(survey=survey, answered_at__isnull=False)
+        .values_list("answered_after_wave")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    # Only regions with someone invited or answering take part.
+    regions = [r for r in regions if invited.get(r.pk) or counts.get((REGION, r.pk))]
+
+    n = counts[NATION, None]
+    total_invited = sum(invited.values())
+    national_shown = n >= threshold
+    national_areas = _areas_block(areas, sums[NATION, None], n, per_respondent) if national_shown else None
+    national_rank = {row["code"]: row["rank"] for row in national_areas or []}
+
+    region_counts = {r.pk: counts.get((REGION, r.pk), 0) for r in regions}
+    hidden_regions = suppressed_groups(region_counts, threshold, total_shown=national_shown)
+    region_blocks = []
+    for region in regions:
+        block = {"code": region.code, "name": region.name, "node": region.node, "invited": invited.get(region.pk, 0)}
+        if not national_shown or region.pk in hidden_regions:
+            block["suppressed"] = True
+        else:
+            rn = region_counts[region.pk]
+            block.update(
+                {
+                    "suppressed": False,
+                    "n": rn,
+                    "response_rate": _rate(rn, block["invited"]),
+                    "areas": _areas_block(
+                        areas,
+                        sums[REGION, region.pk],
+                        rn,
+                        per_respondent,
+                        national=sums[NATION, None],
+                        national_n=n,
+                        national_rank=national_rank,
+                    ),
+                }
+            )
+        region_blocks.append(block)
+
+    level_counts = {level: counts.get((LEVEL, level), 0) for level in Level.values}
+    hidden_levels = suppressed_groups(level_counts, threshold, total_shown=national_shown)
+    level_blocks = []
+    for level in Level:
+        block = {"code": level.value, "label_sv": _label(level, "sv"), "label_en": _label(level, "en")}
+        if not national_shown or level.value in hidden_levels:
+            block["suppressed"] = True
+        else:
+            ln = level_counts[level.value]
+            block.update(
+                {
+                    "suppressed": False,
+                    "n": ln,
+                    "areas": _areas_block(
+                        areas,
+                        sums[LEVEL, level.value],
+                        ln,
+                        per_respondent,
+                        national=sums[NATION, None],
+                        national_n=n,
+                        national_rank=national_rank,
+                    ),
+                }
+            )
+        level_blocks.append(block)
+
+    wave_keys = sorted(waves, key=lambda w: (w is None, w or 0))
+    hidden_waves = suppressed_groups({w: waves[w] for w in wave_keys}, threshold, total_shown=national_shown)
+    wave_blocks = [
+        {"wave": w, "suppressed": True}
+        if (not national_shown or w in hidden_waves)
+        else {"wave": w, "n": waves[w], "suppressed": False}
+        for w in wave_keys
+    ]
+
+    return {
+        "survey": {
+            "slug": survey.slug,
+            "title_sv": survey.title_sv,
+            "title_en": survey.title_en or survey.title_sv,
+            "rank_count": survey.rank_count,
+            "area_count": len(areas),
+            "points": survey.points_description,
+            "points_per_respondent": per_respondent,
+            "threshold": threshold,
+            "opens_at": survey.opens_at.isoformat(),
+            "closes_at": survey.closes_at.isoformat(),
+        },
+        "computed_at": now.isoformat(),
+        "national": {
+            "suppressed": not national_shown,
+            "n": n if national_shown else None,
+            "invited": total_invited,
+            "response_rate": _rate(n, total_invited) if national_shown else None,
+            "areas": national_areas,
+        },
+        "regions": region_blocks,
+        "levels": level_blocks,
+        "waves": wave_blocks,
+    }
+
+
+def _rate(answers: int, invited: int) -> float | None:
+    return round(100 * answers / invited, 1) if invited else None
+
+
+def _label(level, language):
+    from django.utils import translation
+
+    with translation.override(language):
+        return str(level.label)
+
+
+def national_table(data: dict) -> list[dict]:
+    """The national rows of built or frozen results, [] when suppressed."""
+    return data["national"]["areas"] or []
+
+
+def area_results(survey: Survey) -> list[dict]:
+    """The live national table (for tests and the staff preview)."""
+    return national_table(build_results(survey))

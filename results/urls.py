@@ -7,4 +7,12 @@ app_name = "results"
 urlpatterns = [
     path("<slug:slug>/", views.national, name="national"),
     path("<slug:slug>/results.csv", views.results_csv, name="csv"),
+    path("<slug:slug>/results.xlsx", views.results_xlsx, name="xlsx"),
+    path("<slug:slug>/responses.csv", views.responses_csv, name="responses_csv"),
+    path("<slug:slug>/preview/", views.preview, name="preview"),
+    path("<slug:slug>/publish/", views.publish, name="publish"),
+    path("<slug:slug>/versions/", views.versions, name="versions"),
+    path("<slug:slug>/v<int:number>/", views.version, name="version"),
+    path("<slug:slug>/v<int:number>/<slug:code>/", views.region, name="region_version"),
+    path("<slug:slug>/<slug:code>/", views.region, name="region"),
 ]

@@ -1,35 +1,243 @@
+"""
+Results pages. The public ones read only published snapshots: a fixed number
+of queries, whatever the number of answers, and nothing that arrived after
+the publication. Staff also see live results with a preview banner.
+"""
+
 import csv
+import io
+from itertools import groupby
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from surveys.models import Survey
+from surveys.models import RankedArea, Survey
 
-from .selectors import area_results, response_count
+from . import charts
+from .models import Commentary, Snapshot, localized
+from .selectors import build_results
+from .services import AlreadyPublished, publish_snapshot
+
+
+def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list]:
+    """The survey, the snapshot asked for (the latest by default) and the list of versions; 404 if unpublished."""
+    survey = get_object_or_404(Survey, slug=slug)
+    versions = list(Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", "published_at"))
+    if not versions:
+        raise Http404
+    wanted = version if version is not None else versions[0][0]
+    snapshot = get_object_or_404(Snapshot, survey=survey, version=wanted)
+    return survey, snapshot, versions
+
+
+def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=False) -> dict:
+    national = data["national"]
+    areas = national["areas"] or []
+    shown_regions = [r for r in data["regions"] if not r["suppressed"]]
+    return {
+        "survey": survey,
+        "data": data,
+        "title": localized(data["survey"], "title"),
+        "national": national,
+        "areas": areas,
+        "regions": data["regions"],
+        "shown_regions": shown_regions,
+        "levels": data["levels"],
+        "waves": data["waves"],
+        "commentary": [
+            {**block, "heading": localized(block, "heading"), "body": localized(block, "body")}
+            for block in data.get("commentary", [])
+        ],
+        "bar_chart": charts.bar_chart(areas) if areas else None,
+        "heat_map": charts.heat_map(areas, data["regions"]) if areas and data["regions"] else None,
+        "snapshot": snapshot,
+        "published_at": parse_datetime(data["published_at"]) if data.get("published_at") else None,
+        "versions": versions,
+        "latest_version": versions[0][0] if versions else 0,
+        "preview": preview,
+        "points": data["survey"]["points"],
+        "threshold": data["survey"]["threshold"],
+    }
 
 
 def national(request, slug):
-    survey = get_object_or_404(Survey, slug=slug)
-    results = area_results(survey)
+    try:
+        survey, snapshot, versions = _snapshot(slug)
+    except Http404:
+        if request.user.is_staff and Survey.objects.filter(slug=slug).exists():
+            return redirect("results:preview", slug=slug)
+        raise
     return render(
-        request,
-        "results/national.html",
-        {
-            "survey": survey,
-            "results": results,
-            "responses": response_count(survey),
-            "invited": survey.participants.count(),
-            "total_points": sum(r.points for r in results),
-        },
+        request, "results/national.html", _context(survey, snapshot.data, snapshot=snapshot, versions=versions)
     )
 
 
-def results_csv(request, slug):
+def version(request, slug, number):
+    survey, snapshot, versions = _snapshot(slug, number)
+    return render(
+        request, "results/national.html", _context(survey, snapshot.data, snapshot=snapshot, versions=versions)
+    )
+
+
+def region(request, slug, code, number=None):
+    survey, snapshot, versions = _snapshot(slug, number)
+    block = next((r for r in snapshot.data["regions"] if r["code"] == code), None)
+    if block is None:
+        raise Http404
+    context = _context(survey, snapshot.data, snapshot=snapshot, versions=versions)
+    context["region"] = block
+    return render(request, "results/region.html", context)
+
+
+def versions(request, slug):
+    survey, snapshot, versions = _snapshot(slug)
+    return render(
+        request,
+        "results/versions.html",
+        {"survey": survey, "title": localized(snapshot.data["survey"], "title"), "versions": versions},
+    )
+
+
+@staff_member_required
+def preview(request, slug):
     survey = get_object_or_404(Survey, slug=slug)
+    data = build_results(survey)
+    data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    versions = list(Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", "published_at"))
+    return render(request, "results/national.html", _context(survey, data, versions=versions, preview=True))
+
+
+@staff_member_required
+@require_POST
+def publish(request, slug):
+    survey = get_object_or_404(Survey, slug=slug)
+    try:
+        based_on = int(request.POST.get("based_on", ""))
+    except ValueError:
+        messages.error(request, _("The form was out of date. Look at the preview again before publishing."))
+        return redirect("results:preview", slug=slug)
+    try:
+        snapshot = publish_snapshot(survey=survey, user=request.user, based_on=based_on)
+    except AlreadyPublished as error:
+        messages.info(
+            request, _("Version %(n)s was already published; nothing new was published.") % {"n": error.latest.version}
+        )
+        return redirect("results:national", slug=slug)
+    messages.success(request, _("Version %(n)s is published.") % {"n": snapshot.version})
+    return redirect("results:national", slug=slug)
+
+
+def _csv_response(filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{survey.slug}-results.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+AREA_COLUMNS = [
+    "code", "area", "points", "share_percent", "rank", "ci_low_percent", "ci_high_percent", "rank_low", "rank_high",
+    "chosen_by", "first_by", "mean_position", "area_en",
+]  # fmt: skip
+
+
+def _area_row(row: dict) -> list:
+    return [
+        row["code"], row["title_sv"], row["points"], f"{row['share']:.1f}", row["rank"], f"{row['low']:.1f}",
+        f"{row['high']:.1f}", row["rank_low"], row["rank_high"], row["chosen_by"], row["first_by"],
+        "" if row["mean_position"] is None else row["mean_position"], row["title_en"],
+    ]  # fmt: skip
+
+
+def results_csv(request, slug):
+    survey, snapshot, _versions = _snapshot(slug)
+    response = _csv_response(f"{survey.slug}-results.csv")
     writer = csv.writer(response)
-    writer.writerow(["code", "area", "points", "share_percent", "rank", "chosen_by", "first_by"])
-    for row in area_results(survey):
-        writer.writerow([row.code, row.title_sv, row.points, row.share_percent, row.rank, row.chosen_by, row.first_by])
+    writer.writerow(AREA_COLUMNS)
+    for row in snapshot.data["national"]["areas"] or []:
+        writer.writerow(_area_row(row))
+    return response
+
+
+def results_xlsx(request, slug):
+    from openpyxl import Workbook
+
+    survey, snapshot, _versions = _snapshot(slug)
+    data = snapshot.data
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Nation"))
+    sheet.append(AREA_COLUMNS)
+    for row in data["national"]["areas"] or []:
+        sheet.append(_area_row(row))
+
+    sheet = book.create_sheet(_("Regions"))
+    sheet.append(
+        ["region", *AREA_COLUMNS, "diff_percent_points", "diff_low", "diff_high", "clear_difference", "national_rank"]
+    )
+    for block in data["regions"]:
+        if block["suppressed"]:
+            sheet.append([block["code"], _("too few answers to show")])
+            continue
+        for row in block["areas"]:
+            sheet.append(
+                [block["code"], *_area_row(row), round(row["diff"], 1), round(row["diff_low"], 1),
+                 round(row["diff_high"], 1), row["clear_difference"], row["national_rank"]]
+            )  # fmt: skip
+
+    sheet = book.create_sheet(_("Response rates"))
+    sheet.append(["group", "invited", "answers", "response_rate_percent"])
+    national = data["national"]
+    sheet.append(["nation", national["invited"], national["n"], national["response_rate"]])
+    for block in data["regions"]:
+        if block["suppressed"]:
+            sheet.append([block["code"], block["invited"], _("too few answers to show"), None])
+        else:
+            sheet.append([block["code"], block["invited"], block["n"], block["response_rate"]])
+    for wave in data["waves"]:
+        label = "no_email" if wave["wave"] is None else f"after_email_{wave['wave']}"
+        sheet.append([label, None, None if wave["suppressed"] else wave["n"], None])
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{survey.slug}-results.xlsx"'
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@staff_member_required
+def responses_csv(request, slug):
+    """
+    Every anonymous answer, one row per response: region, level and the
+    areas in order. Streamed in chunks from one ordered query, so memory stays
+    flat however many answers there are.
+    """
+    survey = get_object_or_404(Survey, slug=slug)
+    places = [f"place_{n}" for n in range(1, survey.rank_count + 1)]
+    rows = (
+        RankedArea.objects.filter(response__survey=survey)
+        .order_by("response_id", "position")
+        .values_list("response_id", "response__region__code", "response__level", "area__code")
+        .iterator(chunk_size=10_000)
+    )
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(["region", "level", *places])
+        for _response, group in groupby(rows, key=lambda row: row[0]):
+            group = list(group)
+            codes = [row[3] for row in group]
+            yield writer.writerow([group[0][1], group[0][2], *codes])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{survey.slug}-responses.csv"'
     return response

@@ -268,7 +268,9 @@ def load_demo(*, now=None) -> dict:
     created_responses = 0
     if not survey.responses.exists():
         created_responses = _create_answers(survey, areas, regions)
+    published = _publish(survey)
     return {
+        "published": published,
         "survey": survey,
         "accounts": accounts,
         "participants": created_participants,
@@ -335,6 +337,48 @@ def _create_answers(survey, areas, regions) -> int:
     RankedArea.objects.bulk_create(ranked)
     OutgoingEmail.objects.bulk_create(emails)
     return len(responses)
+
+
+COMMENTARY = [
+    {
+        "kind": "text",
+        "heading_sv": "Så kan resultaten läsas",
+        "heading_en": "How to read the results",
+        "body_sv": (
+            "Tvärsektoriell samverkan och samskapande med medborgarna ligger i topp i hela landet. "
+            "Regionerna svarar i stort sett likadant, men ordningen skiljer sig för några områden.\n\n"
+            "Det här är exempeltext i demonstrationen. Här skriver redaktionen sina kommentarer till resultatet."
+        ),
+        "body_en": (
+            "Cross-sector collaboration and co-creation with citizens come first in the whole country. "
+            "The regions answer much alike, but order some areas differently.\n\n"
+            "This is sample text in the demonstration. Here the editors write their comments on the results."
+        ),
+    },
+    {
+        "kind": "quote",
+        "heading_sv": "Röster från regionerna",
+        "heading_en": "Voices from the regions",
+        "body_sv": "Vi behöver arbeta mer över förvaltningsgränserna, och resultatet visar att många håller med.",
+        "body_en": "We need to work more across departments, and the results show that many agree.",
+        "speaker": "Exempelperson",
+        "speaker_role": "tjänsteperson i en kommun (exempel i demonstrationen)",
+    },
+]
+
+
+def _publish(survey) -> bool:
+    """Give the demo its commentary and a published snapshot, once."""
+    from results.models import Commentary
+    from results.services import publish_snapshot
+
+    if not Commentary.objects.filter(survey=survey).exists():
+        for order, block in enumerate(COMMENTARY, start=1):
+            Commentary.objects.create(survey=survey, order=order, **block)
+    if survey.snapshots.exists():
+        return False
+    publish_snapshot(survey=survey)
+    return True
 
 
 def _reset_account(username: str, *, staff: bool, region) -> tuple[str, str, str]:

@@ -61,6 +61,11 @@ class Survey(models.Model):
     reminders_on_weekdays_only = models.BooleanField(_("remind on weekdays only"), default=True)
     reminder_window_start = models.TimeField(_("send reminders from"), default=datetime.time(8, 0))
     reminder_window_end = models.TimeField(_("send reminders until"), default=datetime.time(17, 0))
+    suppression_threshold = models.PositiveSmallIntegerField(
+        _("smallest group shown"),
+        default=5,
+        help_text=_("Groups with fewer answers than this are never shown in results, charts or exports."),
+    )
     purge_after_days = models.PositiveSmallIntegerField(
         _("purge personal data after (days)"),
         null=True,

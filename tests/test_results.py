@@ -1,28 +1,23 @@
+"""Results: exact numbers on small hand-computed data, suppression, snapshots and exports."""
+
 import csv
 import io
-from decimal import Decimal
+import math
+from collections import Counter
 
+import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from results.selectors import area_results
-from surveys.models import RankedArea, Response
+from results.models import Commentary, Snapshot
+from results.selectors import area_results, build_results
+from results.services import AlreadyPublished, publish_snapshot
+from surveys.models import Participant, RankedArea, Response
 
 from .conftest import make_region, make_survey
 
-
-def answer(survey, *codes, region=None, level="kommun"):
-    by_code = {a.code: a for a in survey.areas.all()}
-    response = Response.objects.create(
-        survey=survey, region=region or make_region(), level=level, submitted_on=timezone.localdate()
-    )
-    RankedArea.objects.bulk_create(
-        RankedArea(response=response, area=by_code[code], position=position)
-        for position, code in enumerate(codes, start=1)
-    )
-
-
-AREAS3 = [
+AREAS4 = [
     ("a", "Område A", "Area A"),
     ("b", "Område B", "Area B"),
     ("c", "Område C", "Area C"),
@@ -30,87 +25,304 @@ AREAS3 = [
 ]
 
 
-def small_survey():
-    """Four areas, rank two: points 2 and 1."""
-    survey = make_survey(slug="small", areas=AREAS3)
+def answer(survey, region, level, *codes):
+    by_code = {a.code: a for a in survey.areas.all()}
+    response = Response.objects.create(survey=survey, region=region, level=level, submitted_on=timezone.localdate())
+    RankedArea.objects.bulk_create(
+        RankedArea(response=response, area=by_code[code], position=position) for position, code in enumerate(codes, 1)
+    )
+
+
+def invite(survey, region, count):
+    for i in range(count):
+        Participant.objects.create(survey=survey, region=region, email=f"{region.code}{i}@example.se")
+
+
+@pytest.fixture
+def small(db):
+    """
+    Four areas, two ranked (2 and 1 points), smallest group shown: 3.
+    North 3 answers, South 4, East 1: East is too small, and North is hidden
+    with it, or East could be worked out as the nation minus North and South.
+    """
+    survey = make_survey(slug="small", areas=AREAS4)
     survey.rank_count = 2
-    survey.save(update_fields=["rank_count"])
-    answer(survey, "a", "b")
-    answer(survey, "a", "c")
-    answer(survey, "b", "a")
+    survey.suppression_threshold = 3
+    survey.save()
+    north, south, east = make_region("north", "North"), make_region("south", "South"), make_region("east", "East")
+    invite(survey, north, 5)
+    invite(survey, south, 6)
+    invite(survey, east, 2)
+    answer(survey, north, "kommun", "a", "b")
+    answer(survey, north, "kommun", "a", "c")
+    answer(survey, north, "kommun", "b", "a")
+    answer(survey, south, "kommun", "a", "b")
+    answer(survey, south, "kommun", "c", "d")
+    answer(survey, south, "region", "a", "d")
+    answer(survey, south, "region", "b", "a")
+    answer(survey, east, "region", "d", "c")
     return survey
 
 
-def test_points_and_shares_by_hand(db):
-    # a: 2 + 2 + 1 = 5, b: 1 + 2 = 3, c: 1, d: 0; all points: 9.
-    results = {r.code: r for r in area_results(small_survey())}
-    assert [results[c].points for c in "abcd"] == [5, 3, 1, 0]
-    assert results["a"].share == Decimal("55.5556")
-    assert results["b"].share == Decimal("33.3333")
-    assert results["c"].share == Decimal("11.1111")
-    assert results["d"].share == Decimal("0")
-    assert [results[c].chosen_by for c in "abcd"] == [3, 2, 1, 0]
-    assert [results[c].first_by for c in "abcd"] == [2, 1, 0, 0]
-    assert [results[c].rank for c in "abcd"] == [1, 2, 3, 4]
-    assert results["a"].share_percent == Decimal("55.6")
+def by_code(rows):
+    return {row["code"]: row for row in rows}
 
 
-def test_ties_share_a_rank(db):
-    survey = make_survey(slug="ties", areas=AREAS3)
+def test_national_points_shares_and_intervals_by_hand(small):
+    data = build_results(small)
+    assert data["national"]["n"] == 8
+    assert data["national"]["invited"] == 13
+    assert data["national"]["response_rate"] == 61.5
+    rows = by_code(data["national"]["areas"])
+    # a: 2+2+1 + 2+0+2+1 + 0 = 10 of 24 points; b: 6; c: 4; d: 4.
+    assert [rows[c]["points"] for c in "abcd"] == [10, 6, 4, 4]
+    assert [rows[c]["share"] for c in "abcd"] == [41.6667, 25.0, 16.6667, 16.6667]
+    assert [rows[c]["rank"] for c in "abcd"] == [1, 2, 3, 3]
+    assert [rows[c]["chosen_by"] for c in "abcd"] == [6, 4, 3, 3]
+    assert [rows[c]["first_by"] for c in "abcd"] == [4, 2, 1, 1]
+    assert rows["a"]["mean_position"] == 1.33
+    # a: Y = points/3 per respondent = 2,2,1,2,0,2,1,0 (÷3). Mean 10/24; sample variance
+    # (2 − 8·(10/24)²)/7 = 0.087302; se = √(0.087302/8) = 0.104464; t(7) = 2.365.
+    assert rows["a"]["low"] == pytest.approx(16.9609, abs=1e-3)
+    assert rows["a"]["high"] == pytest.approx(66.3725, abs=1e-3)
+    # The intervals overlap: no area is clearly first.
+    assert (rows["a"]["rank_low"], rows["a"]["rank_high"]) == (1, 2)
+    assert (rows["d"]["rank_low"], rows["d"]["rank_high"]) == (2, 4)
+
+
+def test_a_small_region_and_its_complement_are_suppressed_everywhere(small):
+    data = build_results(small)
+    regions = {r["code"]: r for r in data["regions"]}
+    assert regions["east"] == {
+        "code": "east",
+        "name": "East",
+        "node": "Universitet i East",
+        "invited": 2,
+        "suppressed": True,
+    }
+    # Hidden too, or East = nation − North − South.
+    assert regions["north"]["suppressed"] is True and "n" not in regions["north"] and "areas" not in regions["north"]
+    south = regions["south"]
+    assert south["suppressed"] is False and south["n"] == 4 and south["response_rate"] == 66.7
+    rows = by_code(south["areas"])
+    # South: a 2+0+2+1 = 5 of 12 points; b 1+2 = 3; c 2; d 1+1 = 2.
+    assert [rows[c]["points"] for c in "abcd"] == [5, 3, 2, 2]
+    assert rows["a"]["share"] == pytest.approx(41.6667)
+    assert rows["a"]["diff"] == pytest.approx(0.0, abs=1e-9)
+    assert rows["b"]["diff"] == pytest.approx(0.0, abs=1e-9)
+    assert rows["c"]["national_rank"] == 3 and rows["c"]["rank"] == 3
+    assert all(row["clear_difference"] is False for row in south["areas"])
+
+
+def test_levels_are_suppressed_together(small):
+    data = build_results(small)
+    levels = {block["code"]: block for block in data["levels"]}
+    assert levels["kommun"]["n"] == 5 and levels["region"]["n"] == 3
+    # One fewer regional answer: that level is too small, and kommun would give it away.
+    Response.objects.filter(level="region").first().delete()
+    levels = {block["code"]: block for block in build_results(small)["levels"]}
+    assert levels["kommun"]["suppressed"] and levels["region"]["suppressed"]
+    assert "n" not in levels["kommun"]
+
+
+def test_too_few_answers_in_all_shows_nothing(db):
+    survey = make_survey(slug="tiny", areas=AREAS4)
     survey.rank_count = 2
-    survey.save(update_fields=["rank_count"])
-    answer(survey, "a", "b")
-    answer(survey, "b", "a")
-    answer(survey, "c", "d")
-    ranks = {r.code: r.rank for r in area_results(survey)}
-    # a = b = 3 points, c = 2, d = 1.
-    assert ranks == {"a": 1, "b": 1, "c": 3, "d": 4}
+    survey.save()
+    region = make_region()
+    answer(survey, region, "kommun", "a", "b")
+    data = build_results(survey)
+    assert data["national"]["suppressed"] and data["national"]["areas"] is None and data["national"]["n"] is None
+    assert all(r["suppressed"] for r in data["regions"])
+    assert all(level["suppressed"] for level in data["levels"])
 
 
-def test_no_answers_gives_zero_everywhere(db):
-    survey = make_survey(slug="empty", areas=AREAS3)
-    results = area_results(survey)
-    assert [r.points for r in results] == [0, 0, 0, 0]
-    assert all(r.share == 0 for r in results)
+def test_a_clear_regional_difference_is_flagged(db):
+    survey = make_survey(slug="clear", areas=AREAS4)
+    survey.rank_count = 2
+    survey.save()
+    north, south = make_region("north", "North"), make_region("south", "South")
+    for _ in range(20):
+        answer(survey, north, "kommun", "a", "b")
+        answer(survey, south, "kommun", "c", "d")
+    for _ in range(3):
+        answer(survey, north, "kommun", "b", "a")
+        answer(survey, south, "kommun", "d", "c")
+    regions = {r["code"]: by_code(r["areas"]) for r in build_results(survey)["regions"]}
+    assert regions["north"]["a"]["clear_difference"] is True
+    assert regions["north"]["a"]["diff"] > 0 and regions["north"]["a"]["diff_low"] > 0
+    assert regions["south"]["a"]["clear_difference"] is True and regions["south"]["a"]["diff_high"] < 0
+    # c shares first place in the nation with a, and comes third in the north.
+    assert (regions["north"]["c"]["national_rank"], regions["north"]["c"]["rank"]) == (1, 3)
+    assert regions["north"]["c"]["rank_shift"] == -2
 
 
-def test_other_surveys_do_not_count(db):
-    survey = small_survey()
-    other = make_survey(slug="other", areas=AREAS3)
-    other.rank_count = 2
-    other.save(update_fields=["rank_count"])
-    answer(other, "d", "c")
-    assert {r.code: r.points for r in area_results(survey)} == {"a": 5, "b": 3, "c": 1, "d": 0}
+def test_the_aggregation_takes_a_fixed_number_of_queries(small, django_assert_num_queries):
+    with django_assert_num_queries(6):
+        build_results(small)
+    for i in range(30):
+        answer(small, make_region("north", "North"), "kommun", "c", "d")
+    with django_assert_num_queries(6):
+        build_results(small)
 
 
-def test_the_aggregation_is_one_query(db, django_assert_num_queries):
-    survey = small_survey()
-    with django_assert_num_queries(1):
-        area_results(survey)
+def test_area_results_is_the_live_national_table(small):
+    assert [row["code"] for row in area_results(small)] == ["a", "b", "c", "d"]
 
 
-def test_the_results_page(client, db):
-    survey = small_survey()
-    survey.participants.create(region=make_region(), email="x@example.se")
-    response = client.get(reverse("results:national", args=[survey.slug]))
-    assert response.status_code == 200
+# Publication ---------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(db):
+    return User.objects.create_user("staffer", "s@example.se", "x", is_staff=True)
+
+
+def test_an_unpublished_survey_is_a_404_for_the_public(client, small):
+    for name in ("national", "csv", "xlsx", "versions"):
+        assert client.get(reverse(f"results:{name}", args=[small.slug])).status_code == 404
+    assert client.get(reverse("results:region", args=[small.slug, "south"])).status_code == 404
+    assert client.get(reverse("results:preview", args=[small.slug])).status_code == 302  # to log in
+
+
+def test_staff_preview_live_results_and_publish(client, small, staff):
+    client.force_login(staff)
+    assert client.get(reverse("results:national", args=[small.slug])).url == reverse(
+        "results:preview", args=[small.slug]
+    )
+    page = client.get(reverse("results:preview", args=[small.slug])).content.decode()
+    assert "Förhandsvisning" in page
+    response = client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0})
+    assert response.status_code == 302
+    snapshot = Snapshot.objects.get()
+    assert snapshot.version == 1 and snapshot.published_by == staff
+    # A double click: one version.
+    client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0})
+    assert Snapshot.objects.count() == 1
+    # A tampered form publishes nothing.
+    client.post(reverse("results:publish", args=[small.slug]), {"based_on": "x"})
+    assert Snapshot.objects.count() == 1
+
+
+def test_only_staff_may_publish(client, small):
+    lead = User.objects.create_user("lead", "l@example.se", "x")
+    client.force_login(lead)
+    client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0})
+    assert Snapshot.objects.count() == 0
+
+
+def main(response) -> str:
+    """The page's content, without the per-request CSRF token of the language switcher."""
     page = response.content.decode()
-    assert "Område A" in page
-    assert "55.6 %" in page or "55,6 %" in page
-    assert "Andel av alla poäng" in page
-    assert "2, 1" in page  # the points rule is stated
+    return page[page.index("<main") : page.index("</main>")]
 
 
-def test_the_results_page_of_an_unknown_survey_is_a_404(client, db):
-    assert client.get("/results/nothing-here/").status_code == 404
+def test_answers_after_publication_do_not_change_the_public_page(client, small):
+    Commentary.objects.create(survey=small, kind="text", heading_sv="Kommentar", body_sv="Första texten.")
+    publish_snapshot(survey=small, based_on=0)
+    before = main(client.get(reverse("results:national", args=[small.slug])))
+    csv_before = client.get(reverse("results:csv", args=[small.slug])).content
+    for _ in range(10):
+        answer(small, make_region("south", "South"), "kommun", "d", "c")
+    Commentary.objects.update(body_sv="Ändrad text.")
+    after = main(client.get(reverse("results:national", args=[small.slug])))
+    assert after == before
+    assert client.get(reverse("results:csv", args=[small.slug])).content == csv_before
+    assert "Första texten." in after
+    # The next publication shows them, and the first stays readable.
+    publish_snapshot(survey=small, based_on=1)
+    latest = client.get(reverse("results:national", args=[small.slug])).content.decode()
+    assert "Ändrad text." in latest
+    first = client.get(reverse("results:version", args=[small.slug, 1])).content.decode()
+    assert "Första texten." in first and "tidigare version" in first
+    with pytest.raises(AlreadyPublished):
+        publish_snapshot(survey=small, based_on=1)
 
 
-def test_the_csv(client, db):
-    survey = small_survey()
-    response = client.get(reverse("results:csv", args=[survey.slug]))
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+def test_the_published_page_takes_a_fixed_number_of_queries(client, small, django_assert_num_queries):
+    publish_snapshot(survey=small)
+    for name, args in (("national", [small.slug]), ("region", [small.slug, "south"])):
+        with django_assert_num_queries(3):
+            assert client.get(reverse(f"results:{name}", args=args)).status_code == 200
+
+
+def test_the_public_page_shows_no_number_of_a_suppressed_region(client, small):
+    publish_snapshot(survey=small)
+    page = client.get(reverse("results:region", args=[small.slug, "east"])).content.decode()
+    assert "För få svar" in page
+    assert "Svarsfrekvens" not in page
+    national = client.get(reverse("results:national", args=[small.slug])).content.decode()
+    assert national.count("för få svar") >= 2  # East and North in the response-rate table
+
+
+# Exports -------------------------------------------------------------------
+
+
+def test_the_csv_keeps_its_first_columns(client, small):
+    publish_snapshot(survey=small)
+    rows = list(csv.reader(io.StringIO(client.get(reverse("results:csv", args=[small.slug])).content.decode())))
     assert rows[0][:4] == ["code", "area", "points", "share_percent"]
-    assert rows[1][:4] == ["a", "Område A", "5", "55.6"]
-    assert [row[0] for row in rows[1:]] == ["a", "b", "c", "d"]
+    assert rows[1][:4] == ["a", "Område A", "10", "41.7"]
+
+
+def test_the_excel_file_has_the_three_sheets(client, small):
+    from openpyxl import load_workbook
+
+    publish_snapshot(survey=small)
+    response = client.get(reverse("results:xlsx", args=[small.slug]))
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert book.sheetnames == ["Hela landet", "Regioner", "Svarsfrekvens"]
+    regions = list(book["Regioner"].iter_rows(values_only=True))
+    assert {row[0] for row in regions[1:]} == {"east", "north", "south"}
+    assert [row for row in regions if row[0] == "east"][0][1] == "för få svar för att visa"
+    rates = {row[0]: row for row in book["Svarsfrekvens"].iter_rows(values_only=True)}
+    assert rates["south"][1:] == (6, 4, 66.7)
+    assert rates["east"][2] == "för få svar för att visa"
+
+
+def test_the_response_export_is_for_staff_only(client, small, staff):
+    address = reverse("results:responses_csv", args=[small.slug])
+    assert client.get(address).status_code == 302
+    client.force_login(staff)
+    response = client.get(address)
+    assert response.streaming
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["region", "level", "place_1", "place_2"]
+    assert Counter(tuple(row) for row in rows[1:]) == Counter(
+        {
+            ("north", "kommun", "a", "b"): 1, ("north", "kommun", "a", "c"): 1, ("north", "kommun", "b", "a"): 1,
+            ("south", "kommun", "a", "b"): 1, ("south", "kommun", "c", "d"): 1, ("south", "region", "a", "d"): 1,
+            ("south", "region", "b", "a"): 1, ("east", "region", "d", "c"): 1,
+        }
+    )  # fmt: skip
+
+
+def test_every_published_number_agrees_with_the_response_export(client, staff, db):
+    """Recompute the national and regional shares from the anonymous answers and compare."""
+    from surveys.demo import load_demo
+
+    load_demo()
+    client.force_login(staff)
+    response = client.get(reverse("results:responses_csv", args=["msi-2019"]))
+    answers = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(answers) == 101
+    points = Counter()
+    regional = Counter()
+    for row in answers:
+        for place in range(1, 6):
+            points[row[f"place_{place}"]] += 6 - place
+            regional[row["region"], row[f"place_{place}"]] += 6 - place
+    published = list(
+        csv.DictReader(io.StringIO(client.get(reverse("results:csv", args=["msi-2019"])).content.decode()))
+    )
+    for row in published:
+        assert int(row["points"]) == points[row["code"]]
+        share = points[row["code"]] * 100 / (101 * 15)
+        assert row["share_percent"] == f"{share + 1e-9:.1f}"
+    data = Snapshot.objects.get(survey__slug="msi-2019").data
+    for block in data["regions"]:
+        n = sum(1 for row in answers if row["region"] == block["code"])
+        assert block["n"] == n
+        for area in block["areas"]:
+            assert area["points"] == regional[block["code"], area["code"]]
+            assert math.isclose(area["share"], regional[block["code"], area["code"]] * 100 / (n * 15), abs_tol=1e-3)

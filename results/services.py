@@ -1,0 +1,37 @@
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from surveys.models import Survey
+
+from .models import Commentary, Snapshot
+from .selectors import build_results
+
+
+class AlreadyPublished(Exception):
+    """Someone published a newer version since the preview was made; nothing was written."""
+
+    def __init__(self, latest: Snapshot):
+        super().__init__(f"version {latest.version} is already published")
+        self.latest = latest
+
+
+@transaction.atomic
+def publish_snapshot(*, survey: Survey, user=None, based_on: int | None = None, now=None) -> Snapshot:
+    """
+    Freeze the survey's results, method and commentary as the next version.
+
+    `based_on` is the latest version the publisher saw (0 for none): if a
+    newer one exists, AlreadyPublished is raised and nothing is written, so
+    a double click or two staff publishing at once make one version, not two.
+    """
+    now = now or timezone.now()
+    Survey.objects.select_for_update().get(pk=survey.pk)  # one publication at a time per survey
+    latest = survey.snapshots.order_by("-version").first()
+    if based_on is not None and latest is not None and latest.version > based_on:
+        raise AlreadyPublished(latest)
+    data = build_results(survey, now=now)
+    data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    data["published_at"] = now.isoformat()
+    version = (survey.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
+    return Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
