@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Commentary, Snapshot
 
@@ -8,6 +9,7 @@ class CommentaryAdmin(admin.ModelAdmin):
     list_display = ["survey", "order", "kind", "heading_sv", "speaker"]
     list_filter = ["survey", "kind"]
     list_editable = ["order"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Snapshot)

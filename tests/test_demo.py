@@ -79,7 +79,7 @@ def test_the_demo_has_the_seeds_shape(db):
 def test_regions_order_the_areas_differently(db):
     load()
     survey = Survey.objects.get(slug="msi-2019")
-    national = [r.code for r in area_results(survey)]
+    national = [r["code"] for r in area_results(survey)]
     orders = set()
     for region in Region.objects.all():
         points = {}
