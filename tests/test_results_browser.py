@@ -67,7 +67,10 @@ def test_staff_preview_comment_and_publish_and_the_public_reads_it(page, browser
 def test_axe_finds_nothing_on_the_public_results_pages(page, live_server):
     load_demo()
     Commentary.objects.create(
-        survey_id=Snapshot.objects.get().survey_id, kind="video", heading_sv="Film", video_url="https://example.se/film"
+        survey_id=Snapshot.objects.get().survey_id,
+        kind="video",
+        heading_sv="Film",
+        video_url="https://example.se/film",
     )
     page.goto(live_server.url + "/results/msi-2019/")
     expect(page.locator("figure.chart")).to_have_count(2)
