@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "msi_survey.security.SecurityHeadersMiddleware",
+    "msi_survey.security.LinkGuessingLimitMiddleware",
 ]
 
 ROOT_URLCONF = "msi_survey.urls"
@@ -226,6 +228,11 @@ ADMINS = [("Admin", a) for a in envlist("ADMINS", "")]
 # Who answers questions about personal data, shown on the privacy page.
 PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "Mötesplats Social Innovation")
 
+# Unknown personal links one client address may ask for in a window before
+# it is refused for the rest of it (msi_survey/security.py).
+LINK_MISSES_PER_WINDOW = envint("LINK_MISSES_PER_WINDOW", 20)
+LINK_MISS_WINDOW_SECONDS = envint("LINK_MISS_WINDOW_SECONDS", 600)
+
 # Security. Personal links carry a token: never leak it in a Referer header.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -239,7 +246,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", True)
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,

@@ -119,18 +119,27 @@ def chromium():
 
 @pytest.fixture
 def browser_context(chromium):
-    contexts = []
+    """New browser contexts; at the end, no page may have broken the Content-Security-Policy."""
+    contexts, refused = [], []
+
+    def watch(page):
+        page.on(
+            "console",
+            lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+        )
 
     def open_context(**options):
         options.setdefault("viewport", {"width": 1280, "height": 900})
         context = chromium.new_context(**options)
         context.set_default_timeout(10_000)
+        context.on("page", watch)
         contexts.append(context)
         return context
 
     yield open_context
     for context in contexts:
         context.close()
+    assert refused == [], refused
 
 
 @pytest.fixture
