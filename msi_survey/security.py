@@ -65,10 +65,9 @@ class LinkGuessingLimitMiddleware:
             refused["Retry-After"] = str(settings.LINK_MISS_WINDOW_SECONDS)
             return refused
         response = self.get_response(request)
-        if response.status_code == 404:
-            if not cache.add(key, 1, settings.LINK_MISS_WINDOW_SECONDS):
-                try:
-                    cache.incr(key)
-                except ValueError:
-                    cache.set(key, 1, settings.LINK_MISS_WINDOW_SECONDS)
+        if response.status_code == 404 and not cache.add(key, 1, settings.LINK_MISS_WINDOW_SECONDS):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add() and incr()
+                cache.set(key, 1, settings.LINK_MISS_WINDOW_SECONDS)
         return response
