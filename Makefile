@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint format messages clean
+.PHONY: run test bench setup lint format messages clean
 
 $(STAMP): requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ run: setup
 # Every test. Uses DATABASE_URL and REDIS_URL when set (CI sets both).
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every measurement in one run against the local PostgreSQL and Redis (on a
+# database of its own, removed afterwards); needs wrk (installed if missing).
+bench: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py
 
 lint:
 	$(BIN)/ruff check .

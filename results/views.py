@@ -60,6 +60,8 @@ def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=
         "versions": versions,
         "latest_version": versions[0][0] if versions else 0,
         "preview": preview,
+        # Published versions are frozen, so their rendered pages can be kept; live previews never.
+        "cache_seconds": 0 if preview else 24 * 60 * 60,
         "points": data["survey"]["points"],
         "threshold": data["survey"]["threshold"],
     }
@@ -227,7 +229,7 @@ def responses_csv(request, slug):
         RankedArea.objects.filter(response__survey=survey)
         .order_by("response_id", "position")
         .values_list("response_id", "response__region__code", "response__level", "area__code")
-        .iterator(chunk_size=10_000)
+        .iterator(chunk_size=2000)
     )
     writer = csv.writer(_Echo())
 

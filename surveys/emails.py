@@ -78,11 +78,18 @@ def contact_for(region: Region) -> tuple[str, str]:
     return f"MSI {region.name}", ""
 
 
-def values_for(participant: Participant) -> dict:
+def _memo(memo: dict | None, key, compute):
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def values_for(participant: Participant, memo: dict | None = None) -> dict:
     survey, region = participant.survey, participant.region
-    contact_name, contact_email = contact_for(region)
-    with translation.override("sv"):
-        closing_date = formats.date_format(timezone.localtime(survey.closes_at, STOCKHOLM), "j F Y")
+    contact_name, contact_email = _memo(memo, ("contact", region.pk), lambda: contact_for(region))
+    closing_date = _memo(memo, ("closing", survey.pk), lambda: _closing_date(survey))
     return {
         "greeting": f"Hej {participant.name}!" if participant.name else "Hej!",
         "name": participant.name,
@@ -95,14 +102,24 @@ def values_for(participant: Participant) -> dict:
     }
 
 
-def survey_email(participant: Participant, *, kind: str, message_id: str | None = None) -> EmailMultiAlternatives:
+def _closing_date(survey: Survey) -> str:
+    with translation.override("sv"):
+        return formats.date_format(timezone.localtime(survey.closes_at, STOCKHOLM), "j F Y")
+
+
+def survey_email(
+    participant: Participant, *, kind: str, message_id: str | None = None, memo: dict | None = None
+) -> EmailMultiAlternatives:
     """
     The invitation or reminder for one participant, ready to send. Builds the
-    same message every time it is called; sends nothing.
+    same message every time it is called; sends nothing. `memo`, a dict kept
+    for one batch, saves looking up the survey's texts and the region's
+    contact again for every message.
     """
-    values = values_for(participant)
-    swedish = texts_for(participant.survey, kind, "sv")
-    english = texts_for(participant.survey, kind, "en")
+    values = values_for(participant, memo)
+    survey = participant.survey
+    swedish = _memo(memo, ("texts", survey.pk, kind, "sv"), lambda: texts_for(survey, kind, "sv"))
+    english = _memo(memo, ("texts", survey.pk, kind, "en"), lambda: texts_for(survey, kind, "en"))
 
     subject = fill(swedish.subject, values).replace("\n", " ")
     footer = render_to_string("emails/footer.txt", values)

@@ -1,0 +1,474 @@
+"""
+`make bench`: every measurement in one run, against the local PostgreSQL and
+Redis, on a database of its own that is removed at the end.
+
+Each figure that depends on how busy the machine is, is a ratio against a
+baseline measured in the same run. Prints a table and writes
+bench/results.json (one object per measure).
+"""
+
+import csv
+import io
+import json
+import os
+import random
+import re
+import resource
+import secrets
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+DB_NAME = "msi_bench"
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
+RESPONSES_AT_SCALE = int(os.environ.get("BENCH_RESPONSES", "1000000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+LINKS = int(os.environ.get("BENCH_LINKS", "30000"))
+INVITATIONS = int(os.environ.get("BENCH_INVITATIONS", "10000"))
+IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "50000"))
+CONNECTIONS, THREADS = 32, 2
+TMP = Path(tempfile.mkdtemp(prefix="msi-bench-"))
+
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "msi_survey.settings",
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "REDIS_URL": f"{REDIS}/13",
+    "CELERY_BROKER_URL": f"{REDIS}/12",
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SITE_URL": "http://127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "SECURE_COOKIES": "false",
+    "VAR_DIR": str(TMP / "var"),
+    "STATIC_ROOT": str(TMP / "static"),
+    "LINK_MISSES_PER_WINDOW": "1000000",
+    "LOG_LEVEL": "WARNING",
+}
+ENV.pop("TESTING", None)
+os.environ.update(ENV)
+
+results = []
+
+
+def record(measure, value, unit, target, met, baseline=None, note=""):
+    results.append(
+        {
+            "measure": measure,
+            "value": round(value, 3) if isinstance(value, float) else value,
+            "unit": unit,
+            "baseline": round(baseline, 3) if isinstance(baseline, float) else baseline,
+            "target": target,
+            "met": bool(met),
+            "note": note,
+        }
+    )
+    print(f"  {measure}: {value:.3f} {unit} (target {target}) {'MET' if met else 'NOT MET'} {note}", flush=True)
+
+
+def run(*args, **kwargs):
+    return subprocess.run(args, cwd=ROOT, env=ENV, check=True, **kwargs)
+
+
+def psql(sql: str, database: str = "postgres"):
+    run("psql", f"{PG}/{database}", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql, stdout=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Set-up --------------------------------------------------------------------
+
+
+def set_up():
+    print(f"Database {DB_NAME} on {PG}; Redis databases 12 and 13; files in {TMP}", flush=True)
+    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+    psql(f"CREATE DATABASE {DB_NAME}")
+    run(PYTHON, "manage.py", "migrate", "--no-input", "-v", "0")
+    run(PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0")
+    import django
+
+    django.setup()
+
+
+def tear_down():
+    from django.db import connections
+
+    connections.close_all()
+    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def make_survey(slug="bench", participants=0):
+    from surveys.demo import load_demo
+    from surveys.models import Participant, Region, Survey
+
+    load_demo()
+    survey = Survey.objects.get(slug="msi-2019")
+    if participants:
+        regions = list(Region.objects.all())
+        Participant.objects.bulk_create(
+            [
+                Participant(survey=survey, region=regions[i % len(regions)], email=f"{slug}{i:07d}@bench.example.se")
+                for i in range(participants)
+            ],
+            batch_size=5000,
+        )
+    return survey
+
+
+# The web server and the load ----------------------------------------------
+
+
+class Gunicorn:
+    def __init__(self, workers=4):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "msi_survey.wsgi", "-w", str(workers), "-k", "gthread", "--threads", "8",
+             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"],
+            cwd=ROOT, env=ENV,
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def wrk(server, mode, seconds=SECONDS, *, tokens_file=None, cookie="", body="", path="/healthz"):
+    """Load the server with 32 connections for `seconds`; requests per second and latency percentiles."""
+    env = {
+        **ENV,
+        "BENCH_MODE": mode,
+        "BENCH_THREADS": str(THREADS),
+        "BENCH_TOKENS": str(tokens_file or ""),
+        "BENCH_COOKIE": cookie,
+        "BENCH_BODY": body,
+        "BENCH_PATH": path,
+    }
+    out = subprocess.run(
+        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "wrk_tokens.lua"), server.url],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    figures = json.loads(re.search(r"BENCH (\{.*\})", out).group(1))
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    return figures
+
+
+def csrf_pair(server, token) -> tuple[str, str]:
+    """A CSRF cookie and form token, got the way a browser gets them."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{server.url}/s/{token}/").read().decode()
+    form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    cookie = next(c for c in jar if c.name == "csrftoken")
+    return f"csrftoken={cookie.value}", form_token
+
+
+def measure_web():
+    from surveys.models import Participant
+
+    survey = make_survey(participants=LINKS + 5000)
+    tokens = list(
+        Participant.objects.filter(survey=survey, email__startswith="bench")
+        .order_by("id")
+        .values_list("token", flat=True)
+    )
+    post_tokens, get_tokens = tokens[:LINKS], tokens[LINKS:]
+    (TMP / "post.txt").write_text("\n".join(post_tokens[1:]) + "\n")
+    (TMP / "get.txt").write_text("\n".join(get_tokens) + "\n")
+    codes = list(survey.areas.order_by("order").values_list("code", flat=True))
+
+    server = Gunicorn()
+    try:
+        wrk(server, "healthz", 3)  # warm up the workers and their connections
+        healthz = wrk(server, "healthz")
+        print(f"  healthz: {healthz['rps']:.0f}/s", flush=True)
+        cookie, form_token = csrf_pair(server, post_tokens[0])
+        body = "&".join(
+            [f"csrfmiddlewaretoken={form_token}", "level=kommun"]
+            + [f"ranking_{n}={code}" for n, code in enumerate(codes[:5], start=1)]
+        )
+        answers = wrk(server, "post", tokens_file=TMP / "post.txt", cookie=cookie, body=body)
+        stored = Participant.objects.filter(
+            survey=survey, email__startswith="bench", answered_at__isnull=False
+        ).count()
+        ratio = answers["rps"] / healthz["rps"]
+        record(
+            "answer throughput", answers["rps"], "answers/s", "≥ 0.35 × healthz/s", ratio >= 0.35,
+            baseline=healthz["rps"], note=f"ratio {ratio:.2f}; {answers['requests']} posts, {stored} answers "
+            f"stored (one per link); {answers['status_errors']} HTTP errors",
+        )  # fmt: skip
+        p99 = answers["p99_us"] / 1000
+        record("answer p99 latency", p99, "ms", "< 150 ms", p99 < 150, note="32 concurrent clients")
+        page = wrk(server, "get", tokens_file=TMP / "get.txt")
+        ratio = page["rps"] / healthz["rps"]
+        record(
+            "answer page", page["rps"], "pages/s", "≥ 0.5 × healthz/s", ratio >= 0.5, baseline=healthz["rps"],
+            note=f"ratio {ratio:.2f}",
+        )  # fmt: skip
+    finally:
+        server.stop()
+
+
+# Results at scale ----------------------------------------------------------
+
+
+def load_responses(survey, count):
+    """COPY `count` generated responses (and five ranked areas each) into the database."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from surveys.models import Region
+
+    regions = list(Region.objects.values_list("id", flat=True))
+    areas = list(survey.areas.values_list("id", flat=True))
+    weights = [15, 13, 10, 9.5, 9, 9, 7.5, 7, 6, 5.5, 4.5, 4][: len(areas)]
+    rng = random.Random(1)
+    today = timezone.localdate().isoformat()
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.connection
+        chunk = 100_000
+        for offset in range(0, count, chunk):
+            responses, ranked = io.StringIO(), io.StringIO()
+            for _ in range(min(chunk, count - offset)):
+                rid = uuid.uuid4()
+                responses.write(
+                    f"{rid}\t{survey.pk}\t{rng.choice(regions)}\t{rng.choice(('kommun', 'region'))}\t{today}\n"
+                )
+                pool = list(areas)
+                for position in range(1, 6):
+                    (area,) = rng.choices(pool, weights=weights[: len(pool)])
+                    pool.remove(area)
+                    ranked.write(f"{rid}\t{area}\t{position}\n")
+            with raw.cursor() as c:
+                with c.copy(
+                    "COPY surveys_response (id, survey_id, region_id, level, submitted_on) FROM STDIN"
+                ) as copy:
+                    copy.write(responses.getvalue())
+                with c.copy("COPY surveys_rankedarea (response_id, area_id, position) FROM STDIN") as copy:
+                    copy.write(ranked.getvalue())
+            raw.commit()
+        cursor.execute("ANALYZE surveys_response")
+        cursor.execute("ANALYZE surveys_rankedarea")
+    print(f"  loaded {count} responses with COPY in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def measure_results():
+    from django.db import connection
+
+    from results.selectors import build_results
+    from results.services import publish_snapshot
+    from surveys.models import Survey
+
+    survey = Survey.objects.get(slug="msi-2019")
+    load_responses(survey, RESPONSES_AT_SCALE)
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(
+            "SELECT ra.area_id, SUM(6 - ra.position) FROM surveys_rankedarea ra "
+            "JOIN surveys_response r ON r.id = ra.response_id WHERE r.survey_id = %s GROUP BY ra.area_id",
+            [survey.pk],
+        )
+        cursor.fetchall()
+        plain = time.perf_counter() - started
+    started = time.perf_counter()
+    build_results(survey)
+    build = time.perf_counter() - started
+    record(
+        "results at scale: build a snapshot", build, "s", "< 5 s", build < 5, baseline=plain,
+        note=f"{RESPONSES_AT_SCALE} responses; {build / plain:.1f} × a plain GROUP BY of points per area ({plain:.2f} s)",
+    )  # fmt: skip
+    publish_snapshot(survey=survey)
+
+    server = Gunicorn()
+    try:
+        wrk(server, "healthz", 3)
+        healthz = wrk(server, "healthz")
+        page = wrk(server, "path", path="/results/msi-2019/")
+        ratio = page["rps"] / healthz["rps"]
+        record(
+            "published page", page["rps"], "pages/s", "≥ 0.5 × healthz/s", ratio >= 0.5, baseline=healthz["rps"],
+            note=f"ratio {ratio:.2f}, at {RESPONSES_AT_SCALE} responses",
+        )  # fmt: skip
+    finally:
+        server.stop()
+
+    # Memory of the streamed response-level export, in a process of its own.
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "export_memory.py")],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    record(
+        "memory: stream the response export", figures["peak_rss_mb"], "MB", "< 150 MB", figures["peak_rss_mb"] < 150,
+        note=f"{figures['rows']} rows in {figures['seconds']:.1f} s",
+    )  # fmt: skip
+
+
+# Invitations ---------------------------------------------------------------
+
+
+def measure_invitations():
+    from aiosmtpd.controller import Controller
+
+    from surveys.emails import survey_email
+    from surveys.models import Participant, Region, Survey
+    from surveys.sending import queue_invitations
+
+    class Count:
+        def __init__(self):
+            self.n = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            self.n += 1
+            return "250 OK"
+
+    sink = Count()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        survey = Survey.objects.get(slug="msi-2019")
+        region = Region.objects.create(code="bench-invitations", name="Bench", node="Bench")
+        Participant.objects.bulk_create(
+            [
+                Participant(survey=survey, region=region, email=f"inv{i:06d}@bench.example.se")
+                for i in range(INVITATIONS)
+            ],
+            batch_size=5000,
+        )
+        people = list(Participant.objects.filter(email__startswith="inv").select_related("survey", "region"))
+        memo = {}
+
+        # Baseline: the same messages, built by the same function, sent one
+        # after another over one plain smtplib connection: no queue, no
+        # claims, no status rows, no Celery.
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            for person in people:
+                message = survey_email(person, kind="invitation", memo=memo).message()
+                smtp.sendmail("noreply@localhost", [person.email], message.as_bytes(linesep="\r\n"))
+        raw = INVITATIONS / (time.perf_counter() - started)
+        sink.n = 0
+
+        env = {**ENV, "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
+        worker = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "msi_survey", "worker", "--loglevel", "WARNING", "--concurrency", "2",
+             "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        try:
+            time.sleep(3)
+            started = time.perf_counter()
+            queue_invitations(survey=survey, region=region)
+            from surveys.models import OutgoingEmail
+
+            deadline = time.monotonic() + 600
+            while OutgoingEmail.objects.pending().exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            through_celery = INVITATIONS / (time.perf_counter() - started)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+        ratio = through_celery / raw
+        sent = OutgoingEmail.objects.filter(status="sent", participant__email__startswith="inv").count()
+        record(
+            "invitations through Celery", through_celery, "emails/s", "≥ 0.5 × raw smtplib", ratio >= 0.5,
+            baseline=raw, note=f"ratio {ratio:.2f}; {sent} sent, {sink.n} received by the SMTP sink",
+        )  # fmt: skip
+    finally:
+        controller.stop()
+
+
+# Import --------------------------------------------------------------------
+
+
+def measure_import():
+    from surveys.models import Region, Survey
+    from surveys.services import check_participant_file, confirm_import
+
+    survey = Survey.objects.get(slug="msi-2019")
+    region = Region.objects.order_by("id").last()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["E-post", "Namn", "Organisation", "Nivå"])
+    for i in range(IMPORT_ROWS):
+        writer.writerow([f"import{i:06d}@kommun.example.se", f"Person {i}", f"Kommun {i % 290}", "kommun"])
+    data = buffer.getvalue().encode("cp1252")
+    started = time.perf_counter()
+    checked = check_participant_file(survey=survey, region=region, data=data, filename="lista.csv")
+    created = confirm_import(participant_import=checked)
+    seconds = time.perf_counter() - started
+    record(
+        "import: preview and confirm", seconds, "s", "< 20 s", seconds < 20,
+        note=f"{IMPORT_ROWS} rows, {created} added",
+    )  # fmt: skip
+
+
+MEASURES = {
+    "web": ("Web: answers, the answer page and /healthz through gunicorn", lambda: measure_web()),
+    "invitations": ("Invitations", lambda: measure_invitations()),
+    "import": ("Import", lambda: measure_import()),
+    "results": ("Results at scale", lambda: measure_results()),
+}
+
+
+def main():
+    started = time.perf_counter()
+    # BENCH_ONLY=web,import runs some of them (for working on one figure).
+    only = [m for m in os.environ.get("BENCH_ONLY", "").split(",") if m] or list(MEASURES)
+    set_up()
+    try:
+        if "web" not in only:
+            make_survey()
+        for name in only:
+            title, measure = MEASURES[name]
+            print(title, flush=True)
+            measure()
+    finally:
+        tear_down()
+    out = ROOT / "bench" / "results.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print()
+    print(f"{'measure':40} {'value':>12} {'unit':10} {'baseline':>10}  {'target':22} met")
+    for r in results:
+        baseline = "" if r["baseline"] is None else f"{r['baseline']:.1f}"
+        print(
+            f"{r['measure']:40} {r['value']:>12.2f} {r['unit']:10} {baseline:>10}  {r['target']:22} {'yes' if r['met'] else 'NO'}"
+        )
+    print(f"\nWritten to {out} in {time.perf_counter() - started:.0f} s; peak memory of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
