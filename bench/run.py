@@ -301,7 +301,8 @@ def measure_results():
     build = time.perf_counter() - started
     record(
         "results at scale: build a snapshot", build, "s", "< 5 s", build < 5, baseline=plain,
-        note=f"{RESPONSES_AT_SCALE} responses; {build / plain:.1f} × a plain GROUP BY of points per area ({plain:.2f} s)",
+        note=f"{RESPONSES_AT_SCALE} responses; {build / plain:.1f} × a plain GROUP BY of points per area "
+        f"({plain:.2f} s)",
     )  # fmt: skip
     publish_snapshot(survey=survey)
 
@@ -463,7 +464,8 @@ def main():
     for r in results:
         baseline = "" if r["baseline"] is None else f"{r['baseline']:.1f}"
         print(
-            f"{r['measure']:40} {r['value']:>12.2f} {r['unit']:10} {baseline:>10}  {r['target']:22} {'yes' if r['met'] else 'NO'}"
+            f"{r['measure']:40} {r['value']:>12.2f} {r['unit']:10} {baseline:>10}  {r['target']:22} "
+            f"{'yes' if r['met'] else 'NO'}"
         )
     print(f"\nWritten to {out} in {time.perf_counter() - started:.0f} s; peak memory of this process "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
