@@ -13,6 +13,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,8 +54,11 @@ def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=
             {**block, "heading": localized(block, "heading"), "body": localized(block, "body")}
             for block in data.get("commentary", [])
         ],
-        "bar_chart": charts.bar_chart(areas) if areas else None,
-        "heat_map": charts.heat_map(areas, data["regions"]) if areas and data["regions"] else None,
+        # Lazy: the charts are built only when the page is not in the cache already.
+        "bar_chart": SimpleLazyObject(lambda: charts.bar_chart(areas)) if areas else None,
+        "heat_map": SimpleLazyObject(lambda: charts.heat_map(areas, data["regions"]))
+        if areas and data["regions"]
+        else None,
         "snapshot": snapshot,
         "published_at": parse_datetime(data["published_at"]) if data.get("published_at") else None,
         "versions": versions,
