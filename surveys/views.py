@@ -1,7 +1,7 @@
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -66,6 +66,18 @@ def answer(request, token):
                 pass  # Someone else on this link was first; that answer counts.
             except SurveyNotOpen:
                 return render(request, "surveys/not_open.html", {"survey": survey, "not_yet": False})
+            except (OperationalError, InterfaceError):
+                # The database went away mid-answer. The transaction rolled
+                # back, so nothing was stored: give the form back as it was
+                # filled in, and let the official send it again.
+                logger.exception("the database failed while storing an answer")
+                connection.close()
+                return render(
+                    request,
+                    "surveys/answer.html",
+                    {"survey": survey, "participant": participant, "form": form, "try_again": True},
+                    status=503,
+                )
             return redirect("surveys:thanks", token=token)
     else:
         form = AnswerForm(survey=survey, initial={"level": participant.level or None})

@@ -249,3 +249,30 @@ def test_participant_is_not_marked_when_storing_fails(client, participant, monke
     client.post(answer_url(participant), ranking_post(FIVE))
     assert Response.objects.count() == 0
     assert not Participant.objects.get(pk=participant.pk).has_answered
+
+
+def test_a_database_failure_gives_a_try_again_page_and_keeps_the_answer(client, participant, monkeypatch):
+    from django.db import OperationalError
+
+    from surveys import services
+
+    real_submit = services.submit_response
+
+    def dropped(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("surveys.views.submit_response", dropped)
+    response = client.post(answer_url(participant), ranking_post(FIVE, level="region"))
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "Ditt svar kunde inte sparas just nu" in page
+    assert '<option value="effekt" selected>' in page  # the choices are still there
+    assert Response.objects.count() == 0
+    participant.refresh_from_db()
+    assert not participant.has_answered
+
+    # The database is back: sending again works, once.
+    monkeypatch.setattr("surveys.views.submit_response", real_submit)
+    response = client.post(answer_url(participant), ranking_post(FIVE, level="region"))
+    assert response.status_code == 302
+    assert Response.objects.count() == 1
