@@ -70,8 +70,8 @@ def answer(request, token):
                 # The database went away mid-answer. The transaction rolled
                 # back, so nothing was stored: give the form back as it was
                 # filled in, and let the official send it again.
+                # (Django closes the broken connection at the end of the request.)
                 logger.exception("the database failed while storing an answer")
-                connection.close()
                 return render(
                     request,
                     "surveys/answer.html",
