@@ -7,6 +7,10 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msi_survey.settings")
+    if not os.environ.get("SECRET_KEY") and not os.environ.get("DEBUG"):
+        # Nothing configured at all: a developer's checkout, so run as `make
+        # run` does. Production sets SECRET_KEY, and then this never applies.
+        os.environ["DEBUG"] = "true"
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -7,7 +7,6 @@ killed in the middle of the wave and started again.
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import time as dt_time
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -26,6 +24,7 @@ from surveys.services import opt_out, submit_response
 
 from .conftest import make_region, make_survey
 from .smtp import Sink, SMTPServer
+from .workers import start_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 Status = OutgoingEmail.Status
@@ -34,39 +33,14 @@ WAVE = 2000
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def database_url() -> str:
-    s = connection.settings_dict
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def start_worker(smtp_port: int, tmp_path: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "VAR_DIR": str(tmp_path),
-        "SECRET_KEY": "worker-test",
-        "DB_CONN_MAX_AGE": "0",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "msi_survey",
-        "worker",
-        "--pool",
-        "solo",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel",
-        "WARNING",
-    ]
-    log = open(tmp_path / "worker.log", "a")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+def start(smtp_port: int, tmp_path: Path) -> subprocess.Popen:
+    return start_worker(
+        broker_url=settings.CELERY_BROKER_URL,
+        var_dir=tmp_path,
+        log_path=tmp_path / "worker.log",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=smtp_port,
+    )
 
 
 def wait_until(condition, worker, tmp_path, seconds=180):
@@ -105,7 +79,7 @@ def sent_count():
 def test_two_thousand_invitations_arrive_once_each_then_reminders_reach_only_non_respondents(wave, tmp_path):
     survey, region = wave
     with SMTPServer(Sink()) as server:
-        worker = start_worker(server.port, tmp_path)
+        worker = start(server.port, tmp_path)
         try:
             _mailing, count = sending.queue_invitations(survey=survey, region=region)
             assert count == WAVE
@@ -147,7 +121,7 @@ def test_two_thousand_invitations_arrive_once_each_then_reminders_reach_only_non
 def test_a_worker_killed_mid_wave_and_started_again(wave, tmp_path):
     survey, region = wave
     with SMTPServer(Sink()) as server, override_settings(EMAIL_CLAIM_LEASE_SECONDS=2):
-        worker = start_worker(server.port, tmp_path)
+        worker = start(server.port, tmp_path)
         try:
             sending.queue_invitations(survey=survey, region=region)
             wait_until(lambda: sent_count() >= 300, worker, tmp_path)
@@ -160,7 +134,7 @@ def test_a_worker_killed_mid_wave_and_started_again(wave, tmp_path):
             time.sleep(2.5)
             requeued, uncertain = sending.recover_stale()
             assert uncertain <= 1  # one process, one message in flight at most
-            worker = start_worker(server.port, tmp_path)
+            worker = start(server.port, tmp_path)
             sending.dispatch()
             wait_until(lambda: not OutgoingEmail.objects.pending().exists(), worker, tmp_path)
         finally:

@@ -3,9 +3,6 @@ A real Celery worker, on the embedded filesystem broker (`make run`) and on
 Redis (production), runs our tasks against the same database as the site.
 """
 
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,42 +11,11 @@ import pytest
 from celery import Celery
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
 from django.utils import timezone
 
+from .workers import start_worker
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def start_worker(broker_url: str, var_dir: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "VAR_DIR": str(var_dir),
-        "SECRET_KEY": "worker-test",
-        "DB_CONN_MAX_AGE": "0",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "msi_survey",
-        "worker",
-        "--pool",
-        "solo",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel",
-        "INFO",
-    ]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def producer(broker_url: str, var_dir: Path) -> Celery:
@@ -84,7 +50,7 @@ def wait_for(condition, worker, seconds=45):
 
 def run_task_through(broker_url: str, var_dir: Path):
     key = expired_session()
-    worker = start_worker(broker_url, var_dir)
+    worker = start_worker(broker_url=broker_url, var_dir=var_dir)
     try:
         app = producer(broker_url, var_dir)
         # An explicit connection: Celery lets CELERY_BROKER_URL in the environment beat any configured broker.

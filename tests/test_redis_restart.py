@@ -4,11 +4,9 @@ PostgreSQL say what is left, the sweep dispatches it again, and everyone gets
 their invitation once. Uses a Redis server of its own on a free port.
 """
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,7 +20,7 @@ from surveys.models import OutgoingEmail, Participant
 
 from .conftest import make_region, make_survey, need
 from .smtp import Sink, SMTPServer, free_port
-from .test_celery_sending import database_url
+from .workers import start_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 WAVE = 1500
@@ -77,15 +75,9 @@ def test_a_wave_survives_redis_restarting(postgres, tmp_path):
     redis = start_redis(port, tmp_path)
     sink = SlowSink()
     with SMTPServer(sink) as smtp:
-        env = {
-            **os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": broker, "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp.port), "VAR_DIR": str(tmp_path), "SECRET_KEY": "x", "DB_CONN_MAX_AGE": "0",
-        }  # fmt: skip
-        log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "msi_survey", "worker", "--pool", "solo", "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        worker = start_worker(
+            broker_url=broker, var_dir=tmp_path, log_path=tmp_path / "worker.log",
+            EMAIL_HOST="127.0.0.1", EMAIL_PORT=smtp.port,
         )  # fmt: skip
         try:
             # Redis is down when the invitations are queued: the enqueue is lost.
@@ -121,7 +113,6 @@ def test_a_wave_survives_redis_restarting(postgres, tmp_path):
         finally:
             worker.terminate()
             worker.wait(timeout=30)
-            log.close()
             redis.send_signal(signal.SIGKILL)
             redis.wait()
     received = Counter(sink.recipients())
