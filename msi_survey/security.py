@@ -39,6 +39,16 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def count_in_window(key: str, seconds: int) -> None:
+    """Add one to a count in the cache that starts at the first hit and is forgotten `seconds` later."""
+    # add() starts the window; incr() keeps its expiry.
+    if not cache.add(key, 1, seconds):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(key, 1, seconds)
+
+
 def _client(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
@@ -65,9 +75,6 @@ class LinkGuessingLimitMiddleware:
             refused["Retry-After"] = str(settings.LINK_MISS_WINDOW_SECONDS)
             return refused
         response = self.get_response(request)
-        if response.status_code == 404 and not cache.add(key, 1, settings.LINK_MISS_WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.set(key, 1, settings.LINK_MISS_WINDOW_SECONDS)
+        if response.status_code == 404:
+            count_in_window(key, settings.LINK_MISS_WINDOW_SECONDS)
         return response

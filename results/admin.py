@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db import models
 
+from surveys.admin import ReadOnlyAdmin
+
 from .models import Commentary, Snapshot
 
 
@@ -13,18 +15,12 @@ class CommentaryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
-    """Published versions are a record: readable, never changed."""
+class SnapshotAdmin(ReadOnlyAdmin):
+    """Published versions are a record: readable, never changed or removed."""
 
     list_display = ["survey", "version", "published_at", "published_by"]
     list_filter = ["survey"]
     readonly_fields = ["survey", "version", "published_at", "published_by", "data"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -192,58 +192,51 @@ def build_results(survey: Survey, *, now=None) -> dict:
     national_areas = _areas_block(areas, sums[NATION, None], n, per_respondent) if national_shown else None
     national_rank = {row["code"]: row["rank"] for row in national_areas or []}
 
-    region_counts = {r.pk: counts.get((REGION, r.pk), 0) for r in regions}
-    hidden_regions = suppressed_groups(region_counts, threshold, total_shown=national_shown)
-    region_blocks = []
-    for region in regions:
-        block = {"code": region.code, "name": region.name, "node": region.node, "invited": invited.get(region.pk, 0)}
-        if not national_shown or region.pk in hidden_regions:
-            block["suppressed"] = True
-        else:
-            rn = region_counts[region.pk]
-            block.update(
-                {
-                    "suppressed": False,
-                    "n": rn,
-                    "response_rate": _rate(rn, block["invited"]),
-                    "areas": _areas_block(
+    def groups(kind, keys, described):
+        """The blocks of one kind of group (regions or levels), each suppressed or with its figures."""
+        group_counts = {key: counts.get((kind, key), 0) for key in keys}
+        hidden = suppressed_groups(group_counts, threshold, total_shown=national_shown)
+        blocks = []
+        for key in keys:
+            block = described(key)
+            if not national_shown or key in hidden:
+                block["suppressed"] = True
+            else:
+                group_n = group_counts[key]
+                block.update(
+                    suppressed=False,
+                    n=group_n,
+                    areas=_areas_block(
                         areas,
-                        sums[REGION, region.pk],
-                        rn,
+                        sums[kind, key],
+                        group_n,
                         per_respondent,
                         national=sums[NATION, None],
                         national_n=n,
                         national_rank=national_rank,
                     ),
-                }
-            )
-        region_blocks.append(block)
+                )
+                if "invited" in block:
+                    block["response_rate"] = _rate(group_n, block["invited"])
+            blocks.append(block)
+        return blocks
 
-    level_counts = {level: counts.get((LEVEL, level), 0) for level in Level.values}
-    hidden_levels = suppressed_groups(level_counts, threshold, total_shown=national_shown)
-    level_blocks = []
-    for level in Level:
-        block = {"code": level.value, "label_sv": _label(level, "sv"), "label_en": _label(level, "en")}
-        if not national_shown or level.value in hidden_levels:
-            block["suppressed"] = True
-        else:
-            ln = level_counts[level.value]
-            block.update(
-                {
-                    "suppressed": False,
-                    "n": ln,
-                    "areas": _areas_block(
-                        areas,
-                        sums[LEVEL, level.value],
-                        ln,
-                        per_respondent,
-                        national=sums[NATION, None],
-                        national_n=n,
-                        national_rank=national_rank,
-                    ),
-                }
-            )
-        level_blocks.append(block)
+    by_pk = {region.pk: region for region in regions}
+    region_blocks = groups(
+        REGION,
+        list(by_pk),
+        lambda pk: {
+            "code": by_pk[pk].code,
+            "name": by_pk[pk].name,
+            "node": by_pk[pk].node,
+            "invited": invited.get(pk, 0),
+        },
+    )
+    level_blocks = groups(
+        LEVEL,
+        list(Level.values),
+        lambda value: {"code": value, "label_sv": _label(Level(value), "sv"), "label_en": _label(Level(value), "en")},
+    )
 
     wave_keys = sorted(waves, key=lambda w: (w is None, w or 0))
     hidden_waves = suppressed_groups({w: waves[w] for w in wave_keys}, threshold, total_shown=national_shown)

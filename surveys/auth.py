@@ -13,6 +13,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from msi_survey.security import count_in_window
+
 FAILURES_PER_USERNAME = 5
 FAILURES_PER_ADDRESS = 20
 WINDOW_SECONDS = 15 * 60
@@ -32,12 +34,7 @@ def is_locked(request, username: str) -> bool:
 
 def record_failure(request, username: str):
     for key, _limit in _keys(request, username):
-        # add() starts the window; incr() keeps its expiry.
-        if not cache.add(key, 1, WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, WINDOW_SECONDS)
+        count_in_window(key, WINDOW_SECONDS)
 
 
 def clear_failures(request, username: str):
