@@ -1,6 +1,7 @@
 """Read-side queries for the lead's pages; aggregates are done in SQL."""
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from .models import Mailing, OutgoingEmail, Participant, Region, Survey
 
@@ -95,6 +96,12 @@ def latest_mailing_progress(survey: Survey, region: Region) -> dict | None:
     counts = dict(mailing.emails.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     total = sum(counts.values())
     pending = sum(counts.get(s, 0) for s in OutgoingEmail.PENDING)
+    # Emails that failed for a passing reason (the mail server down or busy)
+    # and wait in the queue for their next try: the lead sees how many, why,
+    # and when the next try is, until they are sent.
+    waiting = mailing.emails.filter(status=Status.QUEUED).exclude(last_error="")
+    retry = waiting.aggregate(n=Count("pk"), next_try=Min("next_attempt_at"))
+    problem = waiting.order_by("-next_attempt_at").values_list("last_error", flat=True).first() if retry["n"] else ""
     return {
         "mailing": mailing.pk,
         "kind": mailing.kind,
@@ -108,4 +115,8 @@ def latest_mailing_progress(survey: Survey, region: Region) -> dict | None:
         "skipped": counts.get(Status.SKIPPED, 0),
         "uncertain": counts.get(Status.UNCERTAIN, 0),
         "percent": round(100 * (total - pending) / total) if total else 100,
+        "waiting": retry["n"],
+        "problem": problem,
+        "next_try": retry["next_try"].isoformat() if retry["next_try"] else None,
+        "next_try_time": timezone.localtime(retry["next_try"]).strftime("%H:%M:%S") if retry["next_try"] else "",
     }

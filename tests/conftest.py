@@ -20,6 +20,24 @@ def need(condition: bool, what: str):
     pytest.skip(f"{what} is not available here")
 
 
+PROVED = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def proved(request):
+    """A fault drill states what it proved; the statements are printed at the end of the run."""
+    statements = request.config.stash.setdefault(PROVED, [])
+    return lambda text: statements.append(f"{request.node.name}: {text}")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    statements = config.stash.get(PROVED, [])
+    if statements:
+        terminalreporter.section("what the fault drills proved")
+        for text in statements:
+            terminalreporter.write_line(f"- {text}")
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Log-in throttling and rate limits count in the cache: start every test from zero."""

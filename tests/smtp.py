@@ -2,10 +2,11 @@
 
 import email
 import email.policy
-import socket
 import threading
 
 from aiosmtpd.controller import Controller
+
+from .workers import free_port
 
 
 class Sink:
@@ -53,16 +54,10 @@ class Sink:
         return [message["To"] for message in self.messages]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class SMTPServer:
-    def __init__(self, sink: Sink):
+    def __init__(self, sink: Sink, *, port: int | None = None):
         self.sink = sink
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(sink, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self):

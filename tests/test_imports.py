@@ -7,7 +7,6 @@ import codecs
 import csv
 import io
 import random
-import time
 import zipfile
 
 import pytest
@@ -553,20 +552,17 @@ def test_it_refuses_more_than_max_rows_in_an_xlsx(monkeypatch):
     assert parse(data, filename="deltagare.xlsx").error == "The file has more than 2 rows."
 
 
-# Speed
+# Size (how fast is measured by `make bench`, not here)
 
 
-def test_it_parses_50000_rows_well_under_two_seconds():
+def test_it_parses_50000_rows():
     rows = [["E-post", "Namn", "Organisation", "Nivå"]]
     rows += [[f"person{i}@Kommun{i % 300}.se", f"Person Nummer {i}", "Luleå kommun", "kommun"] for i in range(50_000)]
-    data = csv_bytes(rows)
-
-    started = time.perf_counter()
-    report = parse(data, existing={"person7@kommun7.se"})
-    elapsed = time.perf_counter() - started
-
+    report = parse(csv_bytes(rows), existing={"person7@kommun7.se"})
     assert len(report.valid) == 49_999
-    assert elapsed < 1.5, f"took {elapsed:.2f} s"
+    assert report.valid[0].email == "person0@kommun0.se"
+    assert report.error is None
+    assert [row.line for row in report.rejected] == [9]  # person7 is in the list already
 
 
 # Properties

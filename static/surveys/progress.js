@@ -17,6 +17,9 @@
     var done = section.querySelector("[data-progress-done]");
     var template = section.dataset.textTemplate;
     var finished = section.dataset.finishedText;
+    var waitingBox = section.querySelector("[data-progress-waiting]");
+    var waitingText = section.querySelector("[data-progress-waiting-text]");
+    var wasWaiting = Boolean(waitingBox && !waitingBox.hidden);
 
     function update() {
       fetch(section.dataset.progressUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -39,6 +42,22 @@
             .replace("{total}", progress.total)
             .replace("{sent}", progress.sent)
             .replace("{failed}", progress.failed);
+          if (waitingBox) {
+            if (progress.waiting > 0) {
+              waitingText.textContent = waitingBox.dataset.waitingTemplate
+                .replace("{waiting}", progress.waiting)
+                .replace("{problem}", progress.problem)
+                .replace("{time}", progress.next_try_time);
+              waitingBox.hidden = false;
+              wasWaiting = true;
+            } else {
+              waitingBox.hidden = true;
+              if (wasWaiting && progress.pending > 0) {
+                done.textContent = done.dataset.recoveredText;
+              }
+              wasWaiting = false;
+            }
+          }
           Object.keys(data.counts).forEach(function (name) {
             var cell = document.querySelector("[data-count='" + name + "']");
             if (cell) {
