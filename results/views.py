@@ -6,6 +6,7 @@ the publication. Staff also see live results with a preview banner.
 
 import csv
 import io
+from functools import lru_cache
 from itertools import groupby
 
 from django.contrib import messages
@@ -26,14 +27,35 @@ from .services import AlreadyPublished, publish_snapshot
 
 
 def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list]:
-    """The survey, the snapshot asked for (the latest by default) and the list of versions; 404 if unpublished."""
-    survey = get_object_or_404(Survey, slug=slug)
-    versions = list(Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", "published_at"))
-    if not versions:
+    """
+    The survey, the snapshot asked for (the latest by default) and the list
+    of versions, in one query; 404 if unpublished. The snapshot's numbers are
+    not loaded here: frozen_data() reads them when a page needs them.
+    """
+    snapshots = list(
+        Snapshot.objects.filter(survey__slug=slug).select_related("survey").defer("data").order_by("-version")
+    )
+    if not snapshots:
         raise Http404
-    wanted = version if version is not None else versions[0][0]
-    snapshot = get_object_or_404(Snapshot, survey=survey, version=wanted)
-    return survey, snapshot, versions
+    wanted = version if version is not None else snapshots[0].version
+    snapshot = next((s for s in snapshots if s.version == wanted), None)
+    if snapshot is None:
+        raise Http404
+    return snapshot.survey, snapshot, [(s.version, s.published_at) for s in snapshots]
+
+
+@lru_cache(maxsize=32)
+def _frozen_data(snapshot_pk: int, published_at: str) -> dict:
+    return Snapshot.objects.values_list("data", flat=True).get(pk=snapshot_pk)
+
+
+def frozen_data(snapshot: Snapshot) -> dict:
+    """
+    A published snapshot's numbers. A snapshot never changes once published,
+    so each process keeps the last few it has read instead of reading and
+    decoding them again for every page. Callers must not change the dict.
+    """
+    return _frozen_data(snapshot.pk, snapshot.published_at.isoformat())
 
 
 def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=False) -> dict:
@@ -79,23 +101,23 @@ def national(request, slug):
             return redirect("results:preview", slug=slug)
         raise
     return render(
-        request, "results/national.html", _context(survey, snapshot.data, snapshot=snapshot, versions=versions)
+        request, "results/national.html", _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
     )
 
 
 def version(request, slug, number):
     survey, snapshot, versions = _snapshot(slug, number)
     return render(
-        request, "results/national.html", _context(survey, snapshot.data, snapshot=snapshot, versions=versions)
+        request, "results/national.html", _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
     )
 
 
 def region(request, slug, code, number=None):
     survey, snapshot, versions = _snapshot(slug, number)
-    block = next((r for r in snapshot.data["regions"] if r["code"] == code), None)
+    block = next((r for r in frozen_data(snapshot)["regions"] if r["code"] == code), None)
     if block is None:
         raise Http404
-    context = _context(survey, snapshot.data, snapshot=snapshot, versions=versions)
+    context = _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
     context["region"] = block
     return render(request, "results/region.html", context)
 
@@ -105,7 +127,7 @@ def versions(request, slug):
     return render(
         request,
         "results/versions.html",
-        {"survey": survey, "title": localized(snapshot.data["survey"], "title"), "versions": versions},
+        {"survey": survey, "title": localized(frozen_data(snapshot)["survey"], "title"), "versions": versions},
     )
 
 
@@ -163,7 +185,7 @@ def results_csv(request, slug):
     response = _csv_response(f"{survey.slug}-results.csv")
     writer = csv.writer(response)
     writer.writerow(AREA_COLUMNS)
-    for row in snapshot.data["national"]["areas"] or []:
+    for row in frozen_data(snapshot)["national"]["areas"] or []:
         writer.writerow(_area_row(row))
     return response
 
@@ -172,7 +194,7 @@ def results_xlsx(request, slug):
     from openpyxl import Workbook
 
     survey, snapshot, _versions = _snapshot(slug)
-    data = snapshot.data
+    data = frozen_data(snapshot)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Nation"))
     sheet.append(AREA_COLUMNS)

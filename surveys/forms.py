@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Level
+from .selectors import survey_areas
 
 
 class RankingWidget(forms.Widget):
@@ -186,7 +187,7 @@ class AnswerForm(forms.Form):
 
     def __init__(self, *args, survey, **kwargs):
         super().__init__(*args, **kwargs)
-        areas = list(survey.areas.all())
+        areas = survey_areas(survey)
         self.fields["ranking"] = RankingField(
             areas=areas,
             places=survey.rank_count,

@@ -1,11 +1,14 @@
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 
@@ -35,7 +38,7 @@ def healthz(request):
 
 def _get_participant(token: str) -> Participant:
     # One lookup decides whether a link exists; an unknown token is a 404.
-    return get_object_or_404(Participant.objects.select_related("survey", "region"), token=token)
+    return get_object_or_404(Participant.objects.select_related("survey"), token=token)
 
 
 @never_cache
@@ -80,13 +83,42 @@ def answer(request, token):
                 )
             return redirect("surveys:thanks", token=token)
     else:
-        form = AnswerForm(survey=survey, initial={"level": participant.level or None})
+        return render(
+            request,
+            "surveys/answer.html",
+            {
+                "survey": survey,
+                "participant": participant,
+                "empty_form": _empty_form(request, survey, participant.level),
+            },
+        )
 
     return render(
         request,
         "surveys/answer.html",
         {"survey": survey, "participant": participant, "form": form},
     )
+
+
+EMPTY_FORM_SECONDS = 60
+
+
+def _empty_form(request, survey: Survey, level: str) -> dict:
+    """
+    The survey's heading and its empty form, the same for everyone in the
+    survey with the same language and preset level: rendered at most once a
+    minute, not on every visit (an edit to the survey shows within a minute).
+    """
+    key = f"answer-page:{survey.pk}:{translation.get_language()}:{level}"
+    parts = cache.get(key)
+    if parts is None:
+        form = AnswerForm(survey=survey, initial={"level": level or None})
+        parts = {
+            "header": render_to_string("surveys/_answer_header.html", {"survey": survey}),
+            "form": render_to_string("surveys/_answer_fields.html", {"form": form}),
+        }
+        cache.set(key, parts, EMPTY_FORM_SECONDS)
+    return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 - our own rendered templates
 
 
 @never_cache

@@ -276,3 +276,19 @@ def test_a_database_failure_gives_a_try_again_page_and_keeps_the_answer(client, 
     response = client.post(answer_url(participant), ranking_post(FIVE, level="region"))
     assert response.status_code == 302
     assert Response.objects.count() == 1
+
+
+def test_an_area_changed_while_open_is_used_by_the_next_answer(
+    client, participant, django_capture_on_commit_callbacks
+):
+    from surveys.models import Area
+
+    assert client.get(answer_url(participant)).status_code == 200  # the areas are in the cache now
+    with django_capture_on_commit_callbacks(execute=True):
+        Area.objects.create(survey=participant.survey, code="ny", title_sv="Nytt område", title_en="New", order=99)
+        Area.objects.filter(survey=participant.survey, code="agil").get().delete()
+    refused = client.post(answer_url(participant), ranking_post(["effekt", "samverkan", "digital", "policy", "agil"]))
+    assert refused.status_code == 200 and Response.objects.count() == 0
+    stored = client.post(answer_url(participant), ranking_post(["effekt", "samverkan", "digital", "policy", "ny"]))
+    assert stored.status_code == 302
+    assert Response.objects.get().ranked_areas.order_by("position").last().area.code == "ny"
