@@ -34,8 +34,10 @@ DB_NAME = "msi_bench"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 RESPONSES_AT_SCALE = int(os.environ.get("BENCH_RESPONSES", "1000000"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
-LINKS = int(os.environ.get("BENCH_LINKS", "30000"))
+# A fixed number of requests per load (BENCH_SECONDS bounds each in time).
+SECONDS = int(os.environ.get("BENCH_SECONDS", "120"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "3000"))
+HEALTHZ_REQUESTS = 4 * REQUESTS
 INVITATIONS = int(os.environ.get("BENCH_INVITATIONS", "10000"))
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "50000"))
 CONNECTIONS, THREADS = 32, 2
@@ -135,12 +137,18 @@ def make_survey(slug="bench", participants=0):
 # The web server and the load ----------------------------------------------
 
 
+# The web server as the README runs it in production; BENCH_WORKERS and
+# BENCH_WORKER_THREADS try other settings.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "2"))
+
+
 class Gunicorn:
-    def __init__(self, workers=4):
+    def __init__(self):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "msi_survey.wsgi", "-w", str(workers), "-k", "gthread", "--threads", "8",
-             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"],
+            [str(BIN / "gunicorn"), "msi_survey.wsgi", "-w", str(WORKERS), "-k", "gthread",
+             "--threads", str(WORKER_THREADS), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"],
             cwd=ROOT, env=ENV,
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}"
@@ -157,23 +165,37 @@ class Gunicorn:
         self.process.wait(timeout=30)
 
 
-def wrk(server, mode, seconds=SECONDS, *, tokens_file=None, cookie="", body="", path="/healthz"):
-    """Load the server with 32 connections for `seconds`; requests per second and latency percentiles."""
+def wrk(server, mode, requests=REQUESTS, *, tokens_file=None, cookie="", body="", path="/healthz"):
+    """Load the server with 32 connections for `requests` responses; requests per second and latency percentiles."""
     env = {
         **ENV,
         "BENCH_MODE": mode,
         "BENCH_THREADS": str(THREADS),
+        "BENCH_REQUESTS": str(requests),
         "BENCH_TOKENS": str(tokens_file or ""),
         "BENCH_COOKIE": cookie,
         "BENCH_BODY": body,
         "BENCH_PATH": path,
     }
-    out = subprocess.run(
-        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", "10s",
+    done_dir = Path(tempfile.mkdtemp(dir=TMP))
+    env["BENCH_DONE_DIR"] = str(done_dir)
+    process = subprocess.Popen(
+        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--timeout", "10s",
          "-s", str(ROOT / "bench" / "wrk_tokens.lua"), server.url],
-        env=env, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    # wrk sleeps for all of -d; once every thread has its responses, end it
+    # (SIGINT makes it stop and report at once).
+    while process.poll() is None and len(list(done_dir.iterdir())) < THREADS:
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed: {err}")
     figures = json.loads(re.search(r"BENCH (\{.*\})", out).group(1))
+    if not figures["all_finished"]:
+        raise RuntimeError(f"{mode}: {requests} responses did not come within {SECONDS} s")
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
     return figures
 
@@ -191,21 +213,24 @@ def csrf_pair(server, token) -> tuple[str, str]:
 def measure_web():
     from surveys.models import Participant
 
-    survey = make_survey(participants=LINKS + 5000)
+    # One link per post and per page, and some to spare for the requests in
+    # flight when a wrk thread stops.
+    links = REQUESTS + 4 * CONNECTIONS
+    survey = make_survey(participants=2 * links)
     tokens = list(
         Participant.objects.filter(survey=survey, email__startswith="bench")
         .order_by("id")
         .values_list("token", flat=True)
     )
-    post_tokens, get_tokens = tokens[:LINKS], tokens[LINKS:]
+    post_tokens, get_tokens = tokens[:links], tokens[links:]
     (TMP / "post.txt").write_text("\n".join(post_tokens[1:]) + "\n")
     (TMP / "get.txt").write_text("\n".join(get_tokens) + "\n")
     codes = list(survey.areas.order_by("order").values_list("code", flat=True))
 
     server = Gunicorn()
     try:
-        wrk(server, "healthz", 3)  # warm up the workers and their connections
-        healthz = wrk(server, "healthz")
+        wrk(server, "healthz", 1000)  # warm up the workers and their connections
+        healthz = wrk(server, "healthz", HEALTHZ_REQUESTS)
         print(f"  healthz: {healthz['rps']:.0f}/s", flush=True)
         cookie, form_token = csrf_pair(server, post_tokens[0])
         body = "&".join(
@@ -308,8 +333,8 @@ def measure_results():
 
     server = Gunicorn()
     try:
-        wrk(server, "healthz", 3)
-        healthz = wrk(server, "healthz")
+        wrk(server, "healthz", 1000)
+        healthz = wrk(server, "healthz", HEALTHZ_REQUESTS)
         page = wrk(server, "path", path="/results/msi-2019/")
         ratio = page["rps"] / healthz["rps"]
         record(
