@@ -21,10 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def producer(broker_url: str, var_dir: Path) -> Celery:
     app = Celery("test-producer", set_as_current=False)
     if broker_url.startswith("filesystem://"):
-        queue = var_dir / "broker" / "queue"
-        queue.mkdir(parents=True, exist_ok=True)
-        (var_dir / "broker" / "processed").mkdir(parents=True, exist_ok=True)
-        app.conf.broker_transport_options = {"data_folder_in": str(queue), "data_folder_out": str(queue)}
+        queue, control = var_dir / "broker" / "queue", var_dir / "broker" / "control"
+        for folder in (queue, control, var_dir / "broker" / "processed"):
+            folder.mkdir(parents=True, exist_ok=True)
+        app.conf.broker_transport_options = {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "control_folder": str(control),
+        }
     return app
 
 
@@ -66,6 +70,9 @@ def run_task_through(broker_url: str, var_dir: Path):
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_on_the_embedded_broker_runs_a_task(postgres, tmp_path):
     run_task_through("filesystem://", tmp_path)
+    # The broker's files stay under VAR_DIR, not in the working directory.
+    assert (tmp_path / "broker" / "control" / "celery.exchange").is_file()
+    assert not (ROOT / "control").exists()
 
 
 @pytest.mark.postgres

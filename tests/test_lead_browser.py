@@ -141,3 +141,44 @@ def test_the_other_lead_pages_pass_axe(page, live_server, setting, client):
     page.get_by_role("button", name="Spara").click()
     expect(page.locator("main form")).to_contain_text("Detta fält måste fyllas i")
     check(page, "lead-participant-add-errors")
+
+
+def test_the_lead_watches_emails_wait_for_the_mail_server_and_go_out(page, live_server, setting):
+    """What the lead sees while the mail server is down, and when it is back, without reloading the page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from surveys.models import OutgoingEmail
+
+    survey, region = setting
+    for i in range(3):
+        make_participant(survey, region=region, email=f"p{i}@lulea.example.se")
+    sending.queue_invitations(survey=survey, region=region)
+    # The worker tried and could not connect: the rows wait for their next try.
+    OutgoingEmail.objects.update(
+        last_error="Kunde inte ansluta till e-postservern.", next_attempt_at=timezone.now() + timedelta(seconds=30)
+    )
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Användarnamn").fill("lead-norrbotten")
+    page.get_by_label("Lösenord").fill("a-good-password-42")
+    page.get_by_role("button", name="Logga in").click()
+    page.goto(live_server.url + reverse("lead:region", args=[survey.slug, region.code]))
+    notice = page.locator("[data-progress-waiting]")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("4 e-postmeddelanden väntar på ett nytt försök")
+    expect(notice).to_contain_text("Kunde inte ansluta till e-postservern.")
+    check(page, "lead-region-mail-server-down")
+
+    # The server answers again; the first two go out, then the rest.
+    first_two = list(OutgoingEmail.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    OutgoingEmail.objects.filter(pk__in=first_two).update(status="sent", sent_at=timezone.now(), last_error="")
+    OutgoingEmail.objects.exclude(pk__in=first_two).update(last_error="", next_attempt_at=timezone.now())
+    expect(notice).to_be_hidden(timeout=10_000)
+    expect(page.locator("[data-progress-done]")).to_have_text(
+        "E-postservern svarar igen: de väntande meddelandena skickas nu."
+    )
+    OutgoingEmail.objects.update(status="sent", sent_at=timezone.now())
+    expect(page.locator("[data-progress-done]")).to_have_text("Utskicket är klart.", timeout=10_000)
+    expect(page.locator("[data-progress-text]")).to_contain_text("4 av 4")
+    check(page, "lead-region-mail-server-back")

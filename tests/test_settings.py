@@ -64,6 +64,8 @@ def test_the_embedded_defaults(tmp_path):
     assert str(tmp_path / "mail") in out
     assert "'sv'" in out and "Europe/Stockholm" in out
     assert (tmp_path / "broker" / "queue").is_dir()
+    control = settings_in(env, "s.CELERY_BROKER_TRANSPORT_OPTIONS['control_folder']").stdout
+    assert str(tmp_path / "broker" / "control") in control
 
 
 def test_production_services_by_url(tmp_path):
@@ -87,7 +89,7 @@ def test_production_services_by_url(tmp_path):
     assert "django.db.backends.postgresql" in out
     assert "'db.internal', 5433" in out
     assert "redis://cache.internal:6379/2" in out
-    assert "RedisCache" in out
+    assert "msi_survey.cache.Cache" in out
     assert "smtp.EmailBackend" in out
     assert "['enkat.example.se']" in out
     assert "'https://enkat.example.se'" in out
