@@ -3,9 +3,9 @@ Read-side aggregation of answers, done in the database.
 
 Nothing here loops over answers in Python. One query sums, per area, the
 points, the squares of the points, how many chose it, how many put it first
-and the sum of positions, for the nation, each region and each level at
-once (GROUPING SETS on PostgreSQL; the same groups by UNION ALL elsewhere).
-Another counts respondents the same way. build_results() turns those sums
+and the sum of positions, per region, level and area in one pass; the
+nation, the regions and the levels are added up from those cells. Another
+counts respondents the same way. build_results() turns those sums
 into the JSON that a published snapshot freezes and the pages render.
 """
 
@@ -15,92 +15,62 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from surveys.models import Level, Participant, Region, Survey
+from surveys.models import Level, Participant, Region, Response, Survey
 
 from .stats import difference_from_nation, rank_ranges, share_estimate, suppressed_groups
 
 NATION, REGION, LEVEL = "nation", "region", "level"
 
 
-def _area_sums_sql(vendor: str) -> str:
-    select = """
-        SELECT {region} AS region_id, {level} AS level, ra.area_id,
-               SUM(%(top)s - ra.position) AS points,
-               SUM((%(top)s - ra.position) * (%(top)s - ra.position)) AS points_sq,
-               COUNT(*) AS chosen,
-               SUM(CASE WHEN ra.position = 1 THEN 1 ELSE 0 END) AS firsts,
-               SUM(ra.position) AS position_sum,
-               {kind} AS kind
-        FROM surveys_rankedarea ra
-        JOIN surveys_response r ON r.id = ra.response_id
-        WHERE r.survey_id = %(survey)s
-    """
-    if vendor == "postgresql":
-        return (
-            select.format(
-                region="r.region_id",
-                level="r.level",
-                kind=f"CASE WHEN GROUPING(r.region_id) = 0 THEN '{REGION}' "
-                f"WHEN GROUPING(r.level) = 0 THEN '{LEVEL}' ELSE '{NATION}' END",
-            )
-            + " GROUP BY GROUPING SETS ((ra.area_id), (r.region_id, ra.area_id), (r.level, ra.area_id))"
-        )
-    return " UNION ALL ".join(
-        [
-            select.format(region="NULL", level="NULL", kind=f"'{NATION}'") + " GROUP BY ra.area_id",
-            select.format(region="r.region_id", level="NULL", kind=f"'{REGION}'")
-            + " GROUP BY r.region_id, ra.area_id",
-            select.format(region="NULL", level="r.level", kind=f"'{LEVEL}'") + " GROUP BY r.level, ra.area_id",
-        ]
-    )
+FIGURES = ("points", "points_sq", "chosen", "firsts", "position_sum")
+
+
+def _groups_of(region_id, level) -> tuple:
+    """The groups a (region, level) cell adds to: the nation, its region and its level."""
+    return ((NATION, None), (REGION, region_id), (LEVEL, level))
 
 
 def area_sums(survey: Survey) -> dict:
-    """{(kind, key): {area_id: {points, points_sq, chosen, firsts, position_sum}}}, key None for the nation."""
+    """
+    {(kind, key): {area_id: {points, points_sq, chosen, firsts, position_sum}}},
+    key None for the nation. One query sums per (region, level, area), the
+    finest cells; every figure is a sum, so the nation, the regions and the
+    levels are added up from those few hundred cells here. (A plain GROUP BY
+    runs in parallel on PostgreSQL, where GROUPING SETS would not, and took
+    half the time at a million answers.)
+    """
+    sql = """
+        SELECT r.region_id, r.level, ra.area_id,
+               SUM(%(top)s - ra.position),
+               SUM((%(top)s - ra.position) * (%(top)s - ra.position)),
+               COUNT(*),
+               SUM(CASE WHEN ra.position = 1 THEN 1 ELSE 0 END),
+               SUM(ra.position)
+        FROM surveys_rankedarea ra
+        JOIN surveys_response r ON r.id = ra.response_id
+        WHERE r.survey_id = %(survey)s
+        GROUP BY r.region_id, r.level, ra.area_id
+    """
     sums = defaultdict(dict)
     with connection.cursor() as cursor:
-        cursor.execute(_area_sums_sql(connection.vendor), {"top": survey.rank_count + 1, "survey": survey.pk})
-        for region_id, level, area_id, points, points_sq, chosen, firsts, position_sum, kind in cursor.fetchall():
-            key = region_id if kind == REGION else level if kind == LEVEL else None
-            sums[kind, key][area_id] = {
-                "points": int(points),
-                "points_sq": int(points_sq),
-                "chosen": int(chosen),
-                "firsts": int(firsts),
-                "position_sum": int(position_sum),
-            }
+        cursor.execute(sql, {"top": survey.rank_count + 1, "survey": survey.pk})
+        for region_id, level, area_id, *figures in cursor.fetchall():
+            for group in _groups_of(region_id, level):
+                cell = sums[group].setdefault(area_id, dict.fromkeys(FIGURES, 0))
+                for name, value in zip(FIGURES, figures, strict=True):
+                    cell[name] += int(value)
     return sums
 
 
 def respondent_counts(survey: Survey) -> dict:
-    """{(kind, key): respondents}, in one query."""
-    if connection.vendor == "postgresql":
-        sql = """
-            SELECT region_id, level, GROUPING(region_id), GROUPING(level), COUNT(*)
-            FROM surveys_response WHERE survey_id = %s
-            GROUP BY GROUPING SETS ((), (region_id), (level))
-        """
-        params = [survey.pk]
-    else:
-        sql = """
-            SELECT NULL, NULL, 1, 1, COUNT(*) FROM surveys_response WHERE survey_id = %s
-            UNION ALL SELECT region_id, NULL, 0, 1, COUNT(*) FROM surveys_response WHERE survey_id = %s
-                GROUP BY region_id
-            UNION ALL SELECT NULL, level, 1, 0, COUNT(*) FROM surveys_response WHERE survey_id = %s GROUP BY level
-        """
-        params = [survey.pk] * 3
-    counts = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for region_id, level, g_region, g_level, n in cursor.fetchall():
-            if not g_region:
-                counts[REGION, region_id] = n
-            elif not g_level:
-                counts[LEVEL, level] = n
-            else:
-                counts[NATION, None] = n
-    counts.setdefault((NATION, None), 0)
-    return counts
+    """{(kind, key): respondents}: one query counts per (region, level); the groups are added up from those."""
+    counts = defaultdict(int)
+    rows = Response.objects.filter(survey=survey).values_list("region_id", "level").annotate(n=Count("pk")).order_by()
+    for region_id, level, n in rows:
+        for group in _groups_of(region_id, level):
+            counts[group] += n
+    counts[NATION, None] += 0
+    return dict(counts)
 
 
 def _areas_block(areas, sums, n, per_respondent, national=None, national_n=0, national_rank=None):
