@@ -139,13 +139,18 @@ def _reminder_base(survey: Survey, region: Region | None):
 
 
 def manual_reminder_candidates(survey: Survey, region: Region, *, now=None):
-    """Who a lead's "send a reminder now" would reach."""
+    """
+    Who a lead's "send a reminder now" would reach: as for the automatic
+    reminders, but at any hour and a day after the last email. The survey's
+    cap holds for both: no one gets more than max_reminders reminders.
+    """
     now = now or timezone.now()
     if not survey.is_open(now):
         return _reminder_base(survey, region).none()
     cutoff = now - MANUAL_REMINDER_GAP
     return _reminder_base(survey, region).filter(
-        Q(last_sent_at__lte=cutoff) | Q(last_sent_at__isnull=True, last_claimed_at__lte=cutoff)
+        Q(last_sent_at__lte=cutoff) | Q(last_sent_at__isnull=True, last_claimed_at__lte=cutoff),
+        last_wave__lt=survey.max_reminders,
     )
 
 

@@ -374,6 +374,19 @@ def test_a_manual_reminder_reaches_only_those_not_emailed_for_a_day(invited, tim
     assert bob.email in [m.to[0] for m in mail.outbox]
 
 
+def test_manual_reminders_keep_to_the_surveys_cap(invited, time_machine):
+    survey, region, people = invited
+    for day in (1, 2):
+        time_machine.move_to(MONDAY + timedelta(days=day, hours=day))
+        assert sending.queue_manual_reminder(survey=survey, region=region)[1] == 4
+        send_all()
+    time_machine.move_to(MONDAY + timedelta(days=4))
+    assert survey.max_reminders == 2
+    assert sending.manual_reminder_candidates(survey, region).count() == 0
+    assert sending.queue_manual_reminder(survey=survey, region=region) == (None, 0)
+    assert sorted(OutgoingEmail.objects.filter(participant=people[0]).values_list("wave", flat=True)) == [0, 1, 2]
+
+
 def test_the_tick_queues_due_reminders_and_dispatches(invited, time_machine, django_capture_on_commit_callbacks):
     survey, region, people = invited
     time_machine.move_to(MONDAY + timedelta(days=7, hours=1))
