@@ -20,5 +20,6 @@ urlpatterns = [
     ),
     path("<slug:slug>/<slug:region>/invite/", views.send_invitations, name="invite"),
     path("<slug:slug>/<slug:region>/remind/", views.send_reminder, name="remind"),
+    path("<slug:slug>/<slug:region>/send-uncertain-again/", views.resend_uncertain, name="resend_uncertain"),
     path("<slug:slug>/<slug:region>/email/<str:kind>/", views.email_preview, name="email_preview"),
 ]

@@ -265,6 +265,45 @@ def send_reminder(request, slug, region):
     )
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def resend_uncertain(request, slug, region):
+    """GET: say how many emails are uncertain and what sending them again means. POST: queue them again."""
+    survey, region = get_survey_region_for_user(request.user, slug, region)
+    count = sending.uncertain_emails(survey, region).count()
+    changed = False
+    if request.method == "POST":
+        form = ConfirmForm(request.POST)
+        changed = form.is_valid() and count > form.cleaned_data["expected"]
+        if form.is_valid() and not changed:
+            queued = sending.requeue_uncertain(survey=survey, region=region)
+            if queued:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)d email is on its way again.",
+                        "%(n)d emails are on their way again.",
+                        queued,
+                    )
+                    % {"n": queued},
+                )
+            else:
+                messages.info(request, _("No email was uncertain any more, so nothing was sent."))
+            return _region_url(survey, region)
+    return render(
+        request,
+        "surveys/lead/confirm_resend.html",
+        {
+            "survey": survey,
+            "region": region,
+            "count": count,
+            "form": ConfirmForm(initial={"expected": count}),
+            "open": survey.is_open(),
+            "changed": changed,
+        },
+    )
+
+
 def _confirm_send(request, survey, region, *, kind, count, queue):
     """GET: say how many it will reach and ask. POST: queue, then tell how many it did reach."""
     changed = False

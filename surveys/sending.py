@@ -210,6 +210,31 @@ def queue_due_reminders(*, survey: Survey, now=None, dry_run=False) -> dict[str,
     return queued
 
 
+def uncertain_emails(survey: Survey, region: Region):
+    """The region's emails that may or may not have arrived (their worker stopped in the middle of sending)."""
+    return OutgoingEmail.objects.filter(
+        participant__survey=survey, participant__region=region, status=Status.UNCERTAIN
+    )
+
+
+def requeue_uncertain(*, survey: Survey, region: Region, now=None) -> int:
+    """
+    Put the region's uncertain emails back in the queue, at the lead's word:
+    the mail server may have accepted them, so someone may get an email
+    twice. Whoever has answered or said no meanwhile is skipped when a worker
+    reaches them. Returns how many were queued; running it twice queues
+    nothing more. The send is enqueued when the transaction commits.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        count = uncertain_emails(survey, region).update(
+            status=Status.QUEUED, claim=None, claimed_at=None, next_attempt_at=now, last_error=""
+        )
+        if count:
+            transaction.on_commit(dispatch)
+    return count
+
+
 # Sending -------------------------------------------------------------------
 
 

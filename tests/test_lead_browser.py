@@ -166,7 +166,7 @@ def test_the_lead_watches_emails_wait_for_the_mail_server_and_go_out(page, live_
     page.goto(live_server.url + reverse("lead:region", args=[survey.slug, region.code]))
     notice = page.locator("[data-progress-waiting]")
     expect(notice).to_be_visible()
-    expect(notice).to_contain_text("4 e-postmeddelanden väntar på ett nytt försök")
+    expect(notice).to_contain_text("E-post som väntar på ett nytt försök: 4.")
     expect(notice).to_contain_text("Kunde inte ansluta till e-postservern.")
     check(page, "lead-region-mail-server-down")
 
@@ -182,3 +182,13 @@ def test_the_lead_watches_emails_wait_for_the_mail_server_and_go_out(page, live_
     expect(page.locator("[data-progress-done]")).to_have_text("Utskicket är klart.", timeout=10_000)
     expect(page.locator("[data-progress-text]")).to_contain_text("4 av 4")
     check(page, "lead-region-mail-server-back")
+
+    # One of them turns out uncertain; the lead sends it again, knowing what that means.
+    OutgoingEmail.objects.filter(pk=first_two[0]).update(status="uncertain")
+    page.reload()
+    page.get_by_role("link", name="Skicka de osäkra meddelandena igen").click()
+    expect(page.locator("main")).to_contain_text("få samma meddelande två gånger")
+    check(page, "lead-resend-uncertain")
+    page.get_by_role("button", name="Skicka 1 meddelande igen").click()
+    expect(page.locator(".alert-success")).to_contain_text("1 e-postmeddelande är på väg igen")
+    assert OutgoingEmail.objects.get(pk=first_two[0]).status == "queued"

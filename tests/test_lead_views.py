@@ -91,6 +91,8 @@ def lead_urls(survey, region, participant, import_id):
         ("post", url("invite", survey, region)),
         ("get", url("remind", survey, region)),
         ("post", url("remind", survey, region)),
+        ("get", url("resend_uncertain", survey, region)),
+        ("post", url("resend_uncertain", survey, region)),
         ("get", url("email_preview", survey, region, "invitation")),
     ]
 
@@ -104,6 +106,17 @@ def skane_import(survey, regions, bob):
         filename="lista.csv",
         valid_rows=[{"line": 2, "email": "ny@malmo.example.se", "name": "", "organisation": "", "level": ""}],
     )
+
+
+def test_the_list_holds_every_lead_url(survey, regions, people, skane_import):
+    from django.urls import resolve
+
+    from surveys import lead_urls as patterns
+
+    listed = {
+        resolve(address).url_name for _, address in lead_urls(survey, regions[1], people["sven"], skane_import.pk)
+    }
+    assert listed == {pattern.name for pattern in patterns.urlpatterns} - {"dashboard"}
 
 
 def test_another_regions_lead_gets_a_404_everywhere(client, alice, survey, regions, people, skane_import):
@@ -300,3 +313,36 @@ def test_login_works_and_leads_to_the_overview(client, alice):
     response = client.post(reverse("login"), {"username": "alice", "password": "alice-password-123"})
     assert response.status_code == 302
     assert response.url == reverse("lead:dashboard")
+
+
+def test_the_lead_sends_the_uncertain_emails_again_after_being_told_what_it_means(
+    client, alice, survey, regions, people
+):
+    client.force_login(alice)
+    sending.queue_invitations(survey=survey, region=regions[0])
+    OutgoingEmail.objects.update(status=OutgoingEmail.Status.UNCERTAIN, last_error="Arbetsprocessen stoppades.")
+    region_page = client.get(url("region", survey, regions[0])).content.decode()
+    assert "Skicka de osäkra meddelandena igen" in region_page
+    page = client.get(url("resend_uncertain", survey, regions[0])).content.decode()
+    assert "2 meddelanden i Norrbotten är osäkra" in page
+    assert "få samma meddelande två gånger" in page
+
+    submit_response(participant=people["anna"], ranking=list(survey.areas.all()[:5]), level="kommun")
+    response = client.post(url("resend_uncertain", survey, regions[0]), {"expected": 2})
+    assert response.status_code == 302
+    assert client.post(url("resend_uncertain", survey, regions[0]), {"expected": 2}).status_code == 302  # twice
+    sending.send_queued_emails()
+    # Anna answered meanwhile: only Bertil gets it again.
+    assert [m.to[0] for m in mail.outbox] == ["bertil@pitea.example.se"]
+    statuses = dict(OutgoingEmail.objects.values_list("participant__email", "status"))
+    assert statuses == {"anna@lulea.example.se": "skipped", "bertil@pitea.example.se": "sent"}
+    assert "Skicka de osäkra meddelandena igen" not in client.get(url("region", survey, regions[0])).content.decode()
+
+
+def test_more_uncertain_emails_than_confirmed_asks_again(client, alice, survey, regions, people):
+    client.force_login(alice)
+    sending.queue_invitations(survey=survey, region=regions[0])
+    OutgoingEmail.objects.update(status=OutgoingEmail.Status.UNCERTAIN)
+    response = client.post(url("resend_uncertain", survey, regions[0]), {"expected": 1})
+    assert response.status_code == 200 and "Antalet har ändrats" in response.content.decode()
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {OutgoingEmail.Status.UNCERTAIN}

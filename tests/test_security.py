@@ -128,6 +128,7 @@ def test_lead_pages_against_each_kind_of_user(client, survey, cast):
         reverse("lead:participants_csv", args=[survey.slug, "north"]),
         reverse("lead:invite", args=[survey.slug, "north"]),
         reverse("lead:remind", args=[survey.slug, "north"]),
+        reverse("lead:resend_uncertain", args=[survey.slug, "north"]),
         reverse("lead:import", args=[survey.slug, "north"]),
         reverse("lead:email_preview", args=[survey.slug, "north", "invitation"]),
         reverse("lead:participant_edit", args=[survey.slug, "north", Participant.objects.first().pk]),
