@@ -11,6 +11,7 @@ urlpatterns = [
     path("", survey_views.home, name="home"),
     path("healthz", survey_views.healthz, name="healthz"),
     path("integritet/", survey_views.privacy, name="privacy"),
+    path("sprak/<str:code>/", survey_views.language, name="language"),
     path("lead/", include("surveys.lead_urls")),
     path("s/", include("surveys.urls")),
     path("results/", include("results.urls")),
@@ -20,7 +21,6 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
 

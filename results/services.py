@@ -1,3 +1,4 @@
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -6,6 +7,14 @@ from surveys.models import Survey
 
 from .models import Commentary, Snapshot
 from .selectors import build_results
+
+# The published pages are kept whole in the cache for visitors, under the
+# survey's latest version (results/views.py): a publication moves it on.
+PUBLISHED_PAGE_SECONDS = 24 * 60 * 60
+
+
+def latest_version_key(slug: str) -> str:
+    return f"results-latest:{slug}"
 
 
 class AlreadyPublished(Exception):
@@ -24,6 +33,8 @@ def publish_snapshot(*, survey: Survey, user=None, based_on: int | None = None, 
     `based_on` is the latest version the publisher saw (0 for none): if a
     newer one exists, AlreadyPublished is raised and nothing is written, so
     a double click or two staff publishing at once make one version, not two.
+    After the commit, the survey's latest version in the cache moves on, so
+    visitors' cached pages of the older version are no longer used.
     """
     now = now or timezone.now()
     Survey.objects.select_for_update().get(pk=survey.pk)  # one publication at a time per survey
@@ -34,4 +45,7 @@ def publish_snapshot(*, survey: Survey, user=None, based_on: int | None = None, 
     data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
     data["published_at"] = now.isoformat()
     version = (survey.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
-    return Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
+    snapshot = Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
+    # Visitors see the new version at once: their cached pages are kept under the latest version.
+    transaction.on_commit(lambda: cache.set(latest_version_key(survey.slug), version, PUBLISHED_PAGE_SECONDS))
+    return snapshot

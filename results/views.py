@@ -6,13 +6,16 @@ the publication. Staff also see live results with a preview banner.
 
 import csv
 import io
-from functools import lru_cache
+from functools import lru_cache, wraps
 from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
@@ -23,7 +26,34 @@ from surveys.models import RankedArea, Survey
 from . import charts
 from .models import Commentary, Snapshot, localized
 from .selectors import build_results
-from .services import AlreadyPublished, publish_snapshot
+from .services import PUBLISHED_PAGE_SECONDS, AlreadyPublished, latest_version_key, publish_snapshot
+
+
+def whole_page_for_visitors(view):
+    """
+    Keep a published page whole in the cache for visitors who are not logged
+    in (staff see more) and have no message waiting, per language and
+    address, under the survey's latest version: publish_snapshot() moves
+    that on, so a new version shows at once. The pages hold nothing per
+    visitor (no form, no token), and a published version never changes.
+    """
+
+    @wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        if request.user.is_authenticated or CookieStorage.cookie_name in request.COOKIES:
+            return view(request, slug, *args, **kwargs)
+        latest = cache.get(latest_version_key(slug))
+        key = f"results-page:{slug}:{latest}:{translation.get_language()}:{request.get_full_path()}"
+        if latest is not None:
+            page = cache.get(key)
+            if page is not None:
+                return HttpResponse(page)
+        response = view(request, slug, *args, **kwargs)
+        if latest is not None and response.status_code == 200:
+            cache.set(key, response.content, PUBLISHED_PAGE_SECONDS)
+        return response
+
+    return wrapper
 
 
 def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list]:
@@ -37,6 +67,8 @@ def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, 
     )
     if not snapshots:
         raise Http404
+    # Where the cache has lost the latest version (a restart, an eviction), say it again.
+    cache.add(latest_version_key(slug), snapshots[0].version, PUBLISHED_PAGE_SECONDS)
     wanted = version if version is not None else snapshots[0].version
     snapshot = next((s for s in snapshots if s.version == wanted), None)
     if snapshot is None:
@@ -93,6 +125,7 @@ def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=
     }
 
 
+@whole_page_for_visitors
 def national(request, slug):
     try:
         survey, snapshot, versions = _snapshot(slug)
@@ -105,6 +138,7 @@ def national(request, slug):
     )
 
 
+@whole_page_for_visitors
 def version(request, slug, number):
     survey, snapshot, versions = _snapshot(slug, number)
     return render(
@@ -112,6 +146,7 @@ def version(request, slug, number):
     )
 
 
+@whole_page_for_visitors
 def region(request, slug, code, number=None):
     survey, snapshot, versions = _snapshot(slug, number)
     block = next((r for r in frozen_data(snapshot)["regions"] if r["code"] == code), None)
@@ -122,6 +157,7 @@ def region(request, slug, code, number=None):
     return render(request, "results/region.html", context)
 
 
+@whole_page_for_visitors
 def versions(request, slug):
     survey, snapshot, versions = _snapshot(slug)
     return render(

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -181,12 +182,29 @@ def test_a_form_with_errors_keeps_what_was_chosen(client, participant):
 
 
 def test_the_answer_page_is_in_english_on_request(client, participant):
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    swedish = client.get(answer_url(participant)).content.decode()
+    switch = re.search(r'<a class="language-switch" href="([^"]+)" lang="en"', swedish).group(1)
+    assert switch == f"/sprak/en/?next=/s/{participant.token}/"
+    back = client.get(switch.replace("&amp;", "&"))
+    assert back.status_code == 302 and back.url == answer_url(participant)
     page = client.get(answer_url(participant)).content.decode()
     assert "Test survey" in page
     assert "Place 1 (most important)" in page
     assert "Impact measurement" in page
     assert '<html lang="en">' in page
+    assert 'href="/sprak/sv/?next=' in page and ">På svenska</a>" in page
+
+
+@pytest.mark.parametrize("target", ["https://evil.example.com/", "//evil.example.com/", "javascript:alert(1)", ""])
+def test_the_language_switch_only_goes_back_to_our_own_pages(client, db, target):
+    response = client.get(reverse("language", args=["en"]), {"next": target})
+    assert response.status_code == 302 and response.url == "/"
+    assert response.cookies["django_language"].value == "en"
+
+
+def test_the_language_switch_knows_only_our_languages(client, db):
+    assert client.get(reverse("language", args=["de"]), {"next": "/"}).status_code == 404
+    assert client.post(reverse("language", args=["en"]), {"next": "/"}).status_code == 405
 
 
 def test_swedish_is_the_default_whatever_the_browser_says(client, participant):

@@ -216,7 +216,7 @@ def main(response) -> str:
     return page[page.index("<main") : page.index("</main>")]
 
 
-def test_answers_after_publication_do_not_change_the_public_page(client, small):
+def test_answers_after_publication_do_not_change_the_public_page(client, small, django_capture_on_commit_callbacks):
     Commentary.objects.create(survey=small, kind="text", heading_sv="Kommentar", body_sv="Första texten.")
     publish_snapshot(survey=small, based_on=0)
     before = main(client.get(reverse("results:national", args=[small.slug])))
@@ -228,8 +228,9 @@ def test_answers_after_publication_do_not_change_the_public_page(client, small):
     assert after == before
     assert client.get(reverse("results:csv", args=[small.slug])).content == csv_before
     assert "Första texten." in after
-    # The next publication shows them, and the first stays readable.
-    publish_snapshot(survey=small, based_on=1)
+    # The next publication shows them at once, and the first stays readable.
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_snapshot(survey=small, based_on=1)
     latest = client.get(reverse("results:national", args=[small.slug])).content.decode()
     assert "Ändrad text." in latest
     first = client.get(reverse("results:version", args=[small.slug, 1])).content.decode()
@@ -238,19 +239,41 @@ def test_answers_after_publication_do_not_change_the_public_page(client, small):
         publish_snapshot(survey=small, based_on=1)
 
 
-def test_the_published_page_takes_a_fixed_number_of_queries(client, small, django_assert_num_queries):
-    publish_snapshot(survey=small)
+def test_the_published_page_takes_a_fixed_number_of_queries(
+    client, small, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_snapshot(survey=small)
     for name, args in (("national", [small.slug]), ("region", [small.slug, "south"])):
         # The versions with their survey, and the frozen numbers the first time;
-        # after that, the versions only.
+        # after that, the whole page comes from the cache.
         with django_assert_num_queries(2 if name == "national" else 1):
-            assert client.get(reverse(f"results:{name}", args=args)).status_code == 200
-        with django_assert_num_queries(1):
-            assert client.get(reverse(f"results:{name}", args=args)).status_code == 200
+            first = client.get(reverse(f"results:{name}", args=args))
+        with django_assert_num_queries(0):
+            again = client.get(reverse(f"results:{name}", args=args))
+        assert first.status_code == again.status_code == 200
+        assert again.content == first.content
+        assert "Content-Security-Policy" in again and again["Content-Language"] == "sv"
+    # In English, a page of its own.
+    client.cookies["django_language"] = "en"
+    assert 'lang="en"' in client.get(reverse("results:national", args=[small.slug])).content.decode()
+    del client.cookies["django_language"]
     # A new version shows at once.
-    publish_snapshot(survey=small)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_snapshot(survey=small)
     page = client.get(reverse("results:national", args=[small.slug])).content.decode()
     assert "Version 2, publicerad" in page
+
+
+def test_staff_always_get_a_fresh_page(client, small, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import User
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_snapshot(survey=small)
+    public = client.get(reverse("results:national", args=[small.slug])).content.decode()
+    client.force_login(User.objects.create_user("staff", is_staff=True))
+    page = client.get(reverse("results:national", args=[small.slug])).content.decode()
+    assert "Förhandsvisa aktuella resultat" in page and "Förhandsvisa aktuella resultat" not in public
 
 
 def test_the_public_page_shows_no_number_of_a_suppressed_region(client, small):
