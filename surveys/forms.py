@@ -13,7 +13,6 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Level
-from .selectors import survey_areas
 
 
 class RankingWidget(forms.Widget):
@@ -187,7 +186,7 @@ class AnswerForm(forms.Form):
 
     def __init__(self, *args, survey, **kwargs):
         super().__init__(*args, **kwargs)
-        areas = survey_areas(survey)
+        areas = list(survey.areas.all())
         self.fields["ranking"] = RankingField(
             areas=areas,
             places=survey.rank_count,

@@ -247,7 +247,7 @@ def send_invitations(request, slug, region):
         region,
         kind=EmailText.Kind.INVITATION,
         count=sending.invitation_candidates(survey, region).count(),
-        queue=lambda: sending.queue_invitations(survey=survey, region=region, created_by=request.user),
+        queue=lambda: sending.queue_invitations(survey=survey, region=region, created_by=request.user)[1],
     )
 
 
@@ -261,7 +261,7 @@ def send_reminder(request, slug, region):
         region,
         kind=EmailText.Kind.REMINDER,
         count=sending.manual_reminder_candidates(survey, region).count(),
-        queue=lambda: sending.queue_manual_reminder(survey=survey, region=region, created_by=request.user),
+        queue=lambda: sending.queue_manual_reminder(survey=survey, region=region, created_by=request.user)[1],
     )
 
 
@@ -270,42 +270,38 @@ def send_reminder(request, slug, region):
 def resend_uncertain(request, slug, region):
     """GET: say how many emails are uncertain and what sending them again means. POST: queue them again."""
     survey, region = get_survey_region_for_user(request.user, slug, region)
-    count = sending.uncertain_emails(survey, region).count()
-    changed = False
-    if request.method == "POST":
-        form = ConfirmForm(request.POST)
-        changed = form.is_valid() and count > form.cleaned_data["expected"]
-        if form.is_valid() and not changed:
-            queued = sending.requeue_uncertain(survey=survey, region=region)
-            if queued:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(n)d email is on its way again.",
-                        "%(n)d emails are on their way again.",
-                        queued,
-                    )
-                    % {"n": queued},
-                )
-            else:
-                messages.info(request, _("No email was uncertain any more, so nothing was sent."))
-            return _region_url(survey, region)
-    return render(
+    return _confirm_send(
         request,
-        "surveys/lead/confirm_resend.html",
-        {
-            "survey": survey,
-            "region": region,
-            "count": count,
-            "form": ConfirmForm(initial={"expected": count}),
-            "open": survey.is_open(),
-            "changed": changed,
-        },
+        survey,
+        region,
+        count=sending.uncertain_emails(survey, region).count(),
+        queue=lambda: sending.requeue_uncertain(survey=survey, region=region),
+        template="surveys/lead/confirm_resend.html",
+        sent=lambda n: ngettext("%(n)d email is on its way again.", "%(n)d emails are on their way again.", n),
+        nothing=_("No email was uncertain any more, so nothing was sent."),
     )
 
 
-def _confirm_send(request, survey, region, *, kind, count, queue):
-    """GET: say how many it will reach and ask. POST: queue, then tell how many it did reach."""
+def _on_its_way(n: int) -> str:
+    return ngettext("%(n)d email is on its way.", "%(n)d emails are on their way.", n)
+
+
+def _confirm_send(
+    request,
+    survey,
+    region,
+    *,
+    count,
+    queue,
+    kind=None,
+    template="surveys/lead/confirm_send.html",
+    sent=_on_its_way,
+    nothing=None,
+):
+    """
+    GET: say how many it will reach and ask. POST: queue (`queue` returns
+    how many it queued), then tell how many it did reach.
+    """
     changed = False
     if request.method == "POST":
         form = ConfirmForm(request.POST)
@@ -313,24 +309,16 @@ def _confirm_send(request, survey, region, *, kind, count, queue):
         # Fewer (a double click, someone answered meanwhile) is fine.
         changed = form.is_valid() and count > form.cleaned_data["expected"]
         if form.is_valid() and not changed:
-            _mailing, queued = queue()
+            queued = queue()
             if queued:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(n)d email is on its way.",
-                        "%(n)d emails are on their way.",
-                        queued,
-                    )
-                    % {"n": queued},
-                )
+                messages.success(request, sent(queued) % {"n": queued})
             else:
-                messages.info(request, _("Nobody was due for this email, so nothing was sent."))
+                messages.info(request, nothing or _("Nobody was due for this email, so nothing was sent."))
             return _region_url(survey, region)
     form = ConfirmForm(initial={"expected": count})
     return render(
         request,
-        "surveys/lead/confirm_send.html",
+        template,
         {
             "survey": survey,
             "region": region,

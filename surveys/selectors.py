@@ -1,11 +1,9 @@
-"""Read-side queries: the lead's pages (aggregates done in SQL) and the answer form's areas."""
+"""Read-side queries for the lead's pages; aggregates are done in SQL."""
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from .models import Area, Mailing, OutgoingEmail, Participant, Region, Survey
+from .models import Mailing, OutgoingEmail, Participant, Region, Survey
 
 Status = OutgoingEmail.Status
 
@@ -122,25 +120,3 @@ def latest_mailing_progress(survey: Survey, region: Region) -> dict | None:
         "next_try": retry["next_try"].isoformat() if retry["next_try"] else None,
         "next_try_time": timezone.localtime(retry["next_try"]).strftime("%H:%M:%S") if retry["next_try"] else "",
     }
-
-
-# The areas of a survey, for the answer form: read on every answer, changed
-# almost never. Kept in the cache for a minute at most, and forgotten when
-# an area is saved or deleted (after the commit).
-AREAS_SECONDS = 60
-
-
-def _areas_key(survey_id: int) -> str:
-    return f"survey-areas:{survey_id}"
-
-
-def survey_areas(survey: Survey) -> list[Area]:
-    areas = cache.get(_areas_key(survey.pk))
-    if areas is None:
-        areas = list(survey.areas.all())
-        cache.set(_areas_key(survey.pk), areas, AREAS_SECONDS)
-    return areas
-
-
-def forget_areas(sender, instance: Area, **kwargs):
-    transaction.on_commit(lambda: cache.delete(_areas_key(instance.survey_id)))

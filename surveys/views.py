@@ -1,5 +1,6 @@
 import logging
 
+from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
@@ -117,7 +118,7 @@ def _empty_form(request, survey: Survey, level: str) -> dict:
         form = AnswerForm(survey=survey, initial={"level": level or None})
         parts = {
             "header": render_to_string("surveys/_answer_header.html", {"survey": survey}),
-            "form": render_to_string("surveys/_answer_fields.html", {"form": form}),
+            "form": render_crispy_form(form),
         }
         cache.set(key, parts, EMPTY_FORM_SECONDS)
     return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 - our own rendered templates

@@ -24,7 +24,7 @@ from surveys.services import opt_out, submit_response
 
 from .conftest import make_region, make_survey
 from .smtp import Sink, SMTPServer
-from .workers import start_worker, stop
+from .workers import start_worker, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 Status = OutgoingEmail.Status
@@ -44,13 +44,7 @@ def start(smtp_port: int, tmp_path: Path) -> subprocess.Popen:
 
 
 def wait_until(condition, worker, tmp_path, seconds=180):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
-        time.sleep(0.2)
-    raise AssertionError("timed out; worker log:\n" + (tmp_path / "worker.log").read_text()[-3000:])
+    wait_for(condition, seconds=seconds, processes={"worker": worker}, what="the wave", log=tmp_path / "worker.log")
 
 
 @pytest.fixture

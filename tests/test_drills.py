@@ -41,7 +41,7 @@ from surveys.services import opt_out, submit_response
 
 from .conftest import make_participant, make_region, make_survey, ranking_post
 from .smtp import Sink, SMTPServer
-from .workers import Web, database_url, free_port, start_beat, start_worker, stop
+from .workers import Web, database_url, free_port, start_beat, start_worker, stop, wait_for
 
 Status = OutgoingEmail.Status
 pytestmark = [pytest.mark.postgres, pytest.mark.drill, pytest.mark.django_db(transaction=True)]
@@ -65,17 +65,6 @@ def invited_a_week_ago(survey, region, count, prefix):
         OutgoingEmail(participant=p, wave=0, mailing=mailing, status=Status.SENT, sent_at=week_ago) for p in people
     )
     return list(Participant.objects.filter(pk__in=[p.pk for p in people]).order_by("email"))
-
-
-def wait_for(condition, seconds, processes, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        for name, process in processes.items():
-            assert process.poll() is None, f"{name} stopped"
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def reminders_pending():
@@ -155,9 +144,9 @@ def test_two_of_everything_and_a_double_click_send_one_reminder_each(postgres, r
 
             wait_for(
                 lambda: OutgoingEmail.objects.filter(wave=1).count() == len(due) and not reminders_pending(),
-                180,
-                processes,
-                "the reminder wave",
+                seconds=180,
+                processes=processes,
+                what="the reminder wave",
             )
             # Several more ticks of both beats: nothing more goes out.
             time.sleep(8)
@@ -241,7 +230,7 @@ def test_smtp_down_for_the_first_minute_of_a_reminder_wave(postgres, redis_url, 
             seen.append(progress)
             return progress and progress["kind"] == Mailing.Kind.REMINDER and progress["waiting"] > 0
 
-        wait_for(waiting, 60, processes, "the first failed attempt")
+        wait_for(waiting, seconds=60, processes=processes, what="the first failed attempt")
         outage_began = time.monotonic()
         during = seen[-1]
         assert during["sent"] == 0 and during["pending"] == len(people)
@@ -255,7 +244,12 @@ def test_smtp_down_for_the_first_minute_of_a_reminder_wave(postgres, redis_url, 
             time.sleep(2)
         with SMTPServer(sink, port=smtp_port):
             back_at = time.monotonic()
-            wait_for(lambda: not reminders_pending(), 180, processes, "the wave after the server came back")
+            wait_for(
+                lambda: not reminders_pending(),
+                seconds=180,
+                processes=processes,
+                what="the wave after the server came back",
+            )
             recovered_after = time.monotonic() - back_at
             after = lead.get(progress_url).json()["progress"]
             time.sleep(7)  # two more ticks: nothing more is sent

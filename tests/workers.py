@@ -88,6 +88,22 @@ class Web:
         stop(self.process)
 
 
+def wait_for(condition, *, seconds: float, processes: dict, what: str, log: Path | None = None):
+    """
+    Poll `condition` until it holds. Fails at once if one of `processes`
+    ({name: Popen}) has stopped, or after `seconds`, with the end of `log`.
+    """
+    tail = (lambda: "\n" + log.read_text()[-3000:]) if log else (lambda: "")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        for name, process in processes.items():
+            assert process.poll() is None, f"{name} stopped while waiting for {what}{tail()}"
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}{tail()}")
+
+
 def stop(process: subprocess.Popen):
     if process.poll() is None:
         process.terminate()
