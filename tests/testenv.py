@@ -21,11 +21,13 @@ os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="msi-test-var-"))
 # The tests clear the cache between tests: give them a Redis database of
 # their own, so that a developer's data in database 0 is never flushed.
 # The broker gets one of its own too, so that clearing the cache leaves the
-# workers' queues alone.
+# workers' queues alone. TEST_REDIS_DB moves both (cache there, broker one
+# below), so that two checkouts can run their tests on one Redis at once.
 if os.environ.get("REDIS_URL"):
     _redis_server = os.environ["REDIS_URL"].rsplit("/", 1)[0]
-    os.environ["REDIS_URL"] = f"{_redis_server}/15"
-    os.environ.setdefault("CELERY_BROKER_URL", f"{_redis_server}/14")
+    _cache_db = int(os.environ.get("TEST_REDIS_DB", "15"))
+    os.environ["REDIS_URL"] = f"{_redis_server}/{_cache_db}"
+    os.environ.setdefault("CELERY_BROKER_URL", f"{_redis_server}/{_cache_db - 1}")
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # refuses to run there unless told it is safe (it is: one thread per test).
