@@ -366,9 +366,9 @@ def measure_results():
 def measure_invitations():
     from aiosmtpd.controller import Controller
 
-    from surveys.emails import survey_email
+    from surveys.distribution.emails import survey_email
+    from surveys.distribution.queueing import queue_invitations
     from surveys.models import Participant, Region, Survey
-    from surveys.sending import queue_invitations
 
     class Count:
         def __init__(self):
@@ -439,8 +439,8 @@ def measure_invitations():
 
 
 def measure_import():
+    from surveys.distribution.participants import check_participant_file, confirm_import
     from surveys.models import Region, Survey
-    from surveys.services import check_participant_file, confirm_import
 
     survey = Survey.objects.get(slug="msi-2019")
     region = Region.objects.order_by("id").last()

@@ -9,7 +9,7 @@ class SwedishFirstLocaleMiddleware:
     Django's LocaleMiddleware would follow the browser's Accept-Language
     header, and most browsers in Swedish offices say English. Our users are
     Swedish civil servants, so the choice is explicit: the language cookie set
-    by the language switch (surveys.views.language), or Swedish.
+    by the language switch (msi_survey.views.language), or Swedish.
     """
 
     def __init__(self, get_response):

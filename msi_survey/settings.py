@@ -221,7 +221,7 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 # A worker that has not finished an email this long after claiming it is
-# taken for dead; see surveys/sending.py.
+# taken for dead; see surveys/distribution/sending.py.
 EMAIL_CLAIM_LEASE_SECONDS = envint("EMAIL_CLAIM_LEASE_SECONDS", 600)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MSI Survey <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -2,17 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from surveys import views as survey_views
+from msi_survey import views as site_views
 from surveys.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
-    path("", survey_views.home, name="home"),
-    path("healthz", survey_views.healthz, name="healthz"),
-    path("integritet/", survey_views.privacy, name="privacy"),
-    path("sprak/<str:code>/", survey_views.language, name="language"),
-    path("lead/", include("surveys.lead_urls")),
+    path("", site_views.home, name="home"),
+    path("healthz", site_views.healthz, name="healthz"),
+    path("integritet/", site_views.privacy, name="privacy"),
+    path("sprak/<str:code>/", site_views.language, name="language"),
+    path("lead/", include("surveys.distribution.urls")),
     path("s/", include("surveys.urls")),
     path("results/", include("results.urls")),
     path(
@@ -24,4 +24,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler500 = "surveys.views.server_error"
+handler500 = "msi_survey.views.server_error"

@@ -1,20 +1,15 @@
-from django.core.cache import cache
+from datetime import datetime
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from surveys.models import Survey
 
+from .cache import version_published
 from .models import Commentary, Snapshot
 from .selectors import build_results
-
-# The published pages are kept whole in the cache for visitors, under the
-# survey's latest version (results/views.py): a publication moves it on.
-PUBLISHED_PAGE_SECONDS = 24 * 60 * 60
-
-
-def latest_version_key(slug: str) -> str:
-    return f"results-latest:{slug}"
 
 
 class AlreadyPublished(Exception):
@@ -26,7 +21,9 @@ class AlreadyPublished(Exception):
 
 
 @transaction.atomic
-def publish_snapshot(*, survey: Survey, user=None, based_on: int | None = None, now=None) -> Snapshot:
+def publish_snapshot(
+    *, survey: Survey, user: User | None = None, based_on: int | None = None, now: datetime | None = None
+) -> Snapshot:
     """
     Freeze the survey's results, method and commentary as the next version.
 
@@ -46,6 +43,6 @@ def publish_snapshot(*, survey: Survey, user=None, based_on: int | None = None, 
     data["published_at"] = now.isoformat()
     version = (survey.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
     snapshot = Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
-    # Visitors see the new version at once: their cached pages are kept under the latest version.
-    transaction.on_commit(lambda: cache.set(latest_version_key(survey.slug), version, PUBLISHED_PAGE_SECONDS))
+    # Visitors see the new version at once: the cached pages are kept under the latest version (results/cache.py).
+    transaction.on_commit(lambda: version_published(survey.slug, version))
     return snapshot

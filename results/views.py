@@ -6,16 +6,12 @@ the publication. Staff also see live results with a preview banner.
 
 import csv
 import io
-from functools import lru_cache, wraps
 from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
@@ -24,36 +20,10 @@ from django.views.decorators.http import require_POST
 from surveys.models import RankedArea, Survey
 
 from . import charts
+from .cache import fragment_seconds, frozen_data, remember_latest, whole_page_for_visitors
 from .models import Commentary, Snapshot, localized
 from .selectors import build_results
-from .services import PUBLISHED_PAGE_SECONDS, AlreadyPublished, latest_version_key, publish_snapshot
-
-
-def whole_page_for_visitors(view):
-    """
-    Keep a published page whole in the cache for visitors who are not logged
-    in (staff see more) and have no message waiting, per language and
-    address, under the survey's latest version: publish_snapshot() moves
-    that on, so a new version shows at once. The pages hold nothing per
-    visitor (no form, no token), and a published version never changes.
-    """
-
-    @wraps(view)
-    def wrapper(request, slug, *args, **kwargs):
-        if request.user.is_authenticated or CookieStorage.cookie_name in request.COOKIES:
-            return view(request, slug, *args, **kwargs)
-        latest = cache.get(latest_version_key(slug))
-        key = f"results-page:{slug}:{latest}:{translation.get_language()}:{request.get_full_path()}"
-        if latest is not None:
-            page = cache.get(key)
-            if page is not None:
-                return HttpResponse(page)
-        response = view(request, slug, *args, **kwargs)
-        if latest is not None and response.status_code == 200:
-            cache.set(key, response.content, PUBLISHED_PAGE_SECONDS)
-        return response
-
-    return wrapper
+from .services import AlreadyPublished, publish_snapshot
 
 
 def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list]:
@@ -67,27 +37,12 @@ def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, 
     )
     if not snapshots:
         raise Http404
-    # Where the cache has lost the latest version (a restart, an eviction), say it again.
-    cache.add(latest_version_key(slug), snapshots[0].version, PUBLISHED_PAGE_SECONDS)
+    remember_latest(slug, snapshots[0].version)
     wanted = version if version is not None else snapshots[0].version
     snapshot = next((s for s in snapshots if s.version == wanted), None)
     if snapshot is None:
         raise Http404
     return snapshot.survey, snapshot, [(s.version, s.published_at) for s in snapshots]
-
-
-@lru_cache(maxsize=32)
-def _frozen_data(snapshot_pk: int, published_at: str) -> dict:
-    return Snapshot.objects.values_list("data", flat=True).get(pk=snapshot_pk)
-
-
-def frozen_data(snapshot: Snapshot) -> dict:
-    """
-    A published snapshot's numbers. A snapshot never changes once published,
-    so each process keeps the last few it has read instead of reading and
-    decoding them again for every page. Callers must not change the dict.
-    """
-    return _frozen_data(snapshot.pk, snapshot.published_at.isoformat())
 
 
 def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=False) -> dict:
@@ -118,8 +73,7 @@ def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=
         "versions": versions,
         "latest_version": versions[0][0] if versions else 0,
         "preview": preview,
-        # Published versions are frozen, so their rendered pages can be kept; live previews never.
-        "cache_seconds": 0 if preview else 24 * 60 * 60,
+        "cache_seconds": fragment_seconds(preview=preview),
         "points": data["survey"]["points"],
         "threshold": data["survey"]["threshold"],
     }

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .emails import PLACEHOLDERS, unknown_placeholders
+from .distribution.emails import PLACEHOLDERS, unknown_placeholders
 from .models import (
     Area,
     EmailText,

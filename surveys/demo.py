@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Area, Level, Mailing, OutgoingEmail, Participant, RankedArea, Region, Response, Survey
+from .models import Area, EmailKind, Level, Mailing, OutgoingEmail, Participant, RankedArea, Region, Response, Survey
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SLUG = "msi-2019"
@@ -289,8 +289,10 @@ def _create_answers(survey, areas, regions) -> int:
     reminder_day = first_day + timedelta(days=7)
     mailings = {}
     for code, region in regions.items():
-        for kind, moment in ((Mailing.Kind.INVITATION, first_day), (Mailing.Kind.REMINDER, reminder_day)):
-            mailing = Mailing.objects.create(survey=survey, region=region, kind=kind, scheduled=kind == "reminder")
+        for kind, moment in ((EmailKind.INVITATION, first_day), (EmailKind.REMINDER, reminder_day)):
+            mailing = Mailing.objects.create(
+                survey=survey, region=region, kind=kind, scheduled=kind == EmailKind.REMINDER
+            )
             Mailing.objects.filter(pk=mailing.pk).update(created_at=moment)
             mailings[code, kind] = mailing
     for index, (region_code, ranking) in enumerate(generate_rankings(survey.rank_count)):
@@ -308,7 +310,7 @@ def _create_answers(survey, areas, regions) -> int:
             emails.append(
                 OutgoingEmail(
                     participant=participant,
-                    mailing=mailings[region_code, Mailing.Kind.INVITATION],
+                    mailing=mailings[region_code, EmailKind.INVITATION],
                     wave=0,
                     status=OutgoingEmail.Status.SENT,
                     attempts=1,
@@ -319,7 +321,7 @@ def _create_answers(survey, areas, regions) -> int:
                 emails.append(
                     OutgoingEmail(
                         participant=participant,
-                        mailing=mailings[region_code, Mailing.Kind.REMINDER],
+                        mailing=mailings[region_code, EmailKind.REMINDER],
                         wave=1,
                         status=OutgoingEmail.Status.SENT,
                         attempts=1,

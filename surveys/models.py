@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.db.models import F, Q, Value
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -31,10 +32,39 @@ class Level(models.TextChoices):
     REGION = "region", _("Region")
 
 
+class EmailKind(models.TextChoices):
+    """What an email is: the invitation (wave 0) or a reminder (wave 1, 2, …)."""
+
+    INVITATION = "invitation", _("Invitation")
+    REMINDER = "reminder", _("Reminder")
+
+    @classmethod
+    def of_wave(cls, wave: int) -> "EmailKind":
+        return cls.INVITATION if wave == 0 else cls.REMINDER
+
+
+class PointsRule(models.TextChoices):
+    """
+    How a place in a ranking turns into points: the one home of that rule.
+    Survey.points_for() gives the points of one place in Python, and
+    Survey.points_expression() the same rule as an SQL expression for the
+    aggregation in results/selectors.py.
+    """
+
+    # With N areas to rank, place 1 gets N points, place N gets 1.
+    DESCENDING = "descending", _("Place 1 gets as many points as there are places, the last place 1")
+
+    def points(self, position: int, places: int) -> int:
+        if not 1 <= position <= places:
+            raise ValueError(f"position {position} outside 1..{places}")
+        return places + 1 - position
+
+    def expression(self, position_field: str, places: int) -> CombinedExpression:
+        return Value(places + 1) - F(position_field)
+
+
 class Survey(models.Model):
-    class PointsRule(models.TextChoices):
-        # With N areas to rank, place 1 gets N points, place N gets 1.
-        DESCENDING = "descending", _("Place 1 gets as many points as there are places, the last place 1")
+    PointsRule = PointsRule
 
     slug = models.SlugField(_("slug"), unique=True)
     title_sv = models.CharField(_("title (Swedish)"), max_length=200)
@@ -119,14 +149,12 @@ class Survey(models.Model):
         return self.reminder_window_start <= local.time() < self.reminder_window_end
 
     def points_for(self, position: int) -> int:
-        """Points that an area placed at `position` (1 = most important) earns."""
-        if not 1 <= position <= self.rank_count:
-            raise ValueError(f"position {position} outside 1..{self.rank_count}")
-        return self.rank_count + 1 - position
+        """Points that an area placed at `position` (1 = most important) earns under the survey's rule."""
+        return PointsRule(self.points_rule).points(position, self.rank_count)
 
-    def points_expression(self, position_field: str = "position"):
+    def points_expression(self, position_field: str = "position") -> CombinedExpression:
         """The same rule as an SQL expression over a RankedArea position column."""
-        return Value(self.rank_count + 1) - F(position_field)
+        return PointsRule(self.points_rule).expression(position_field, self.rank_count)
 
     @property
     def points_description(self) -> list[int]:
@@ -243,12 +271,8 @@ class EmailText(models.Model):
     built-in texts in templates/emails/.
     """
 
-    class Kind(models.TextChoices):
-        INVITATION = "invitation", _("Invitation")
-        REMINDER = "reminder", _("Reminder")
-
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="email_texts", verbose_name=_("survey"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=EmailKind.choices)
     language = models.CharField(_("language"), max_length=5, choices=[("sv", _("Swedish")), ("en", _("English"))])
     subject = models.CharField(_("subject"), max_length=200)
     body_text = models.TextField(
@@ -273,13 +297,9 @@ class EmailText(models.Model):
 class Mailing(models.Model):
     """One send: the invitations or reminders that one action queued for one region."""
 
-    class Kind(models.TextChoices):
-        INVITATION = "invitation", _("Invitation")
-        REMINDER = "reminder", _("Reminder")
-
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="mailings", verbose_name=_("survey"))
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="mailings", verbose_name=_("region"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=EmailKind.choices)
     # Who asked for it; null for the scheduled reminders and the command line.
     created_by = models.ForeignKey(
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("sent by")
@@ -308,7 +328,7 @@ class OutgoingEmail(models.Model):
     The unique (participant, wave) row is what keeps a wave from reaching a
     person twice, whatever the broker, the workers or the schedule do. Its
     status moves queued -> claimed -> sending -> sent | failed | skipped, or
-    back to queued for another try; see surveys/sending.py for the rules.
+    back to queued for another try; see surveys/distribution/sending.py for the rules.
     """
 
     class Status(models.TextChoices):
@@ -356,8 +376,8 @@ class OutgoingEmail(models.Model):
         return f"{self.participant_id} wave {self.wave}: {self.status}"
 
     @property
-    def is_reminder(self) -> bool:
-        return self.wave > 0
+    def kind(self) -> EmailKind:
+        return EmailKind.of_wave(self.wave)
 
 
 class ParticipantImport(models.Model):

@@ -1,42 +1,24 @@
+"""
+The official's pages: the answer form behind a personal link, and the thank-you page.
+"""
+
 import logging
 
 from crispy_forms.utils import render_crispy_form
-from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import Http404, HttpResponse, HttpResponseRedirect, HttpResponseServerError
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import loader
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
-from django.views.decorators.http import require_GET
 
-from . import services
 from .forms import AnswerForm
 from .models import Participant, Survey
 from .services import AlreadyAnswered, SurveyNotOpen, submit_response
 
 logger = logging.getLogger(__name__)
-
-
-def home(request):
-    survey = Survey.objects.order_by("-opens_at").first()
-    return render(request, "surveys/home.html", {"survey": survey})
-
-
-def healthz(request):
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        logger.exception("health check: the database did not answer")
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
 
 
 def _get_participant(token: str) -> Participant:
@@ -45,7 +27,7 @@ def _get_participant(token: str) -> Participant:
 
 
 @never_cache
-def answer(request, token):
+def answer(request: HttpRequest, token: str) -> HttpResponse:
     participant = _get_participant(token)
     survey = participant.survey
     now = timezone.now()
@@ -92,7 +74,7 @@ def answer(request, token):
             {
                 "survey": survey,
                 "participant": participant,
-                "empty_form": _empty_form(request, survey, participant.level),
+                "empty_form": _empty_form(survey, participant.level),
             },
         )
 
@@ -106,7 +88,7 @@ def answer(request, token):
 EMPTY_FORM_SECONDS = 60
 
 
-def _empty_form(request, survey: Survey, level: str) -> dict:
+def _empty_form(survey: Survey, level: str) -> dict[str, SafeString]:
     """
     The survey's heading and its empty form, the same for everyone in the
     survey with the same language and preset level: rendered at most once a
@@ -125,64 +107,8 @@ def _empty_form(request, survey: Survey, level: str) -> dict:
 
 
 @never_cache
-def thanks(request, token):
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
     participant = _get_participant(token)
     if not participant.has_answered:
         return redirect("surveys:answer", token=token)
     return render(request, "surveys/thanks.html", {"survey": participant.survey})
-
-
-# Mail providers' one-click unsubscribe (RFC 8058) posts without a CSRF
-# token; the token in the URL is the credential.
-@never_cache
-@csrf_exempt
-def opt_out(request, token):
-    participant = _get_participant(token)
-    if request.method == "POST":
-        services.opt_out(participant=participant)
-        return render(request, "surveys/opted_out.html", {"survey": participant.survey})
-    return render(
-        request,
-        "surveys/opt_out.html",
-        {"survey": participant.survey, "participant": participant},
-    )
-
-
-@require_GET
-def language(request, code):
-    """
-    The language switch: a plain link that sets the language cookie and goes
-    back to the page it came from (a local path only). A link rather than a
-    form, so that pages carry nothing per visitor and published results can
-    be kept whole in the cache; changing someone's language is harmless.
-    """
-    if code not in dict(settings.LANGUAGES):
-        raise Http404
-    back = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = "/"
-    response = HttpResponseRedirect(back)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        code,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
-    return response
-
-
-def privacy(request):
-    return render(request, "privacy.html", {"contact": settings.PRIVACY_CONTACT})
-
-
-@requires_csrf_token
-def server_error(request):
-    """Our own 500 page, rendered without touching the database."""
-    template = loader.get_template("500.html")
-    return HttpResponseServerError(template.render({}, request=None))

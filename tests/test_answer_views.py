@@ -239,7 +239,7 @@ def test_healthz_is_503_when_the_database_does_not(client, db, monkeypatch):
         def cursor(self):
             raise OperationalError("connection refused")
 
-    monkeypatch.setattr("surveys.views.connection", DeadDatabase())
+    monkeypatch.setattr("msi_survey.views.connection", DeadDatabase())
     response = client.get("/healthz")
     assert response.status_code == 503
 

@@ -18,9 +18,10 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
-from surveys import sending
+from surveys.distribution import queueing, sending
+from surveys.distribution.participants import opt_out
 from surveys.models import OutgoingEmail, Participant, Survey
-from surveys.services import opt_out, submit_response
+from surveys.services import submit_response
 
 from .conftest import make_region, make_survey
 from .smtp import Sink, SMTPServer
@@ -66,11 +67,11 @@ def test_two_thousand_invitations_arrive_once_each_then_reminders_reach_only_non
     with SMTPServer(Sink()) as server:
         worker = start(server.port, tmp_path)
         try:
-            _mailing, count = sending.queue_invitations(survey=survey, region=region)
+            _mailing, count = queueing.queue_invitations(survey=survey, region=region)
             assert count == WAVE
             wait_until(lambda: not OutgoingEmail.objects.pending().exists(), worker, tmp_path)
             # Sending again sends nothing new.
-            assert sending.queue_invitations(survey=survey, region=region) == (None, 0)
+            assert queueing.queue_invitations(survey=survey, region=region) == (None, 0)
             time.sleep(1)
             received = Counter(server.sink.recipients())
             assert len(received) == WAVE
@@ -92,7 +93,7 @@ def test_two_thousand_invitations_arrive_once_each_then_reminders_reach_only_non
             )
             survey.refresh_from_db()
             server.sink.messages.clear()
-            assert sending.queue_due_reminders(survey=survey) == {region.code: WAVE - 700}
+            assert queueing.queue_due_reminders(survey=survey) == {region.code: WAVE - 700}
             wait_until(lambda: not OutgoingEmail.objects.pending().exists(), worker, tmp_path)
             time.sleep(1)
         finally:
@@ -108,7 +109,7 @@ def test_a_worker_killed_mid_wave_and_started_again(wave, tmp_path, proved):
     with SMTPServer(Sink()) as server, override_settings(EMAIL_CLAIM_LEASE_SECONDS=2):
         worker = start(server.port, tmp_path)
         try:
-            sending.queue_invitations(survey=survey, region=region)
+            queueing.queue_invitations(survey=survey, region=region)
             wait_until(lambda: sent_count() >= 300, worker, tmp_path)
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
@@ -120,7 +121,7 @@ def test_a_worker_killed_mid_wave_and_started_again(wave, tmp_path, proved):
             requeued, uncertain = sending.recover_stale()
             assert uncertain <= 1  # one process, one message in flight at most
             worker = start(server.port, tmp_path)
-            sending.dispatch()
+            queueing.dispatch()
             wait_until(lambda: not OutgoingEmail.objects.pending().exists(), worker, tmp_path)
         finally:
             stop(worker)

@@ -36,8 +36,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.models import Mailing, OutgoingEmail, Participant, RankedArea, Response, Survey
-from surveys.services import opt_out, submit_response
+from surveys.distribution.participants import opt_out
+from surveys.models import EmailKind, Mailing, OutgoingEmail, Participant, RankedArea, Response, Survey
+from surveys.services import submit_response
 
 from .conftest import make_participant, make_region, make_survey, ranking_post
 from .smtp import Sink, SMTPServer
@@ -59,7 +60,7 @@ def invited_a_week_ago(survey, region, count, prefix):
     people = Participant.objects.bulk_create(
         Participant(survey=survey, region=region, email=f"{prefix}{i:04d}@kommun.example.se") for i in range(count)
     )
-    mailing = Mailing.objects.create(survey=survey, region=region, kind=Mailing.Kind.INVITATION)
+    mailing = Mailing.objects.create(survey=survey, region=region, kind=EmailKind.INVITATION)
     week_ago = timezone.now() - timedelta(days=8)
     OutgoingEmail.objects.bulk_create(
         OutgoingEmail(participant=p, wave=0, mailing=mailing, status=Status.SENT, sent_at=week_ago) for p in people
@@ -164,7 +165,7 @@ def test_two_of_everything_and_a_double_click_send_one_reminder_each(postgres, r
     assert set(received.values()) == {1}
     assert OutgoingEmail.objects.filter(wave__gte=2).count() == 0
     assert set(OutgoingEmail.objects.filter(wave=1).values_list("status", flat=True)) == {Status.SENT}
-    mailings = Mailing.objects.filter(kind=Mailing.Kind.REMINDER).count()
+    mailings = Mailing.objects.filter(kind=EmailKind.REMINDER).count()
     proved(
         f"two web processes, two workers and two beats ({ticks} ticks) with a double-clicked reminder on both "
         f"web processes: {len(received)} reminders, one to each of the {len(due)} people due, none to the 40 "
@@ -228,7 +229,7 @@ def test_smtp_down_for_the_first_minute_of_a_reminder_wave(postgres, redis_url, 
         def waiting():
             progress = lead.get(progress_url).json()["progress"]
             seen.append(progress)
-            return progress and progress["kind"] == Mailing.Kind.REMINDER and progress["waiting"] > 0
+            return progress and progress["kind"] == EmailKind.REMINDER and progress["waiting"] > 0
 
         wait_for(waiting, seconds=60, processes=processes, what="the first failed attempt")
         outage_began = time.monotonic()

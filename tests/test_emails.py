@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from surveys.emails import survey_email, unknown_placeholders
+from surveys.distribution.emails import survey_email, unknown_placeholders
 from surveys.models import EmailText
 
 from .conftest import make_participant, make_region

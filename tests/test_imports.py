@@ -1,5 +1,5 @@
 """
-Reading participant lists (surveys.imports): CSV and .xlsx files as Swedish
+Reading participant lists (surveys.distribution.imports): CSV and .xlsx files as Swedish
 offices save them. Pure parsing, so no database.
 """
 
@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from surveys import imports
-from surveys.imports import ImportReport, ImportRow, parse_participant_file
+from surveys.distribution import imports
+from surveys.distribution.imports import ImportReport, ImportRow, parse_participant_file
 
 UNREADABLE = "The file could not be read. Save it as CSV (semicolon- or comma-separated) or as an Excel .xlsx file."
 NO_PARTICIPANTS = "The file has no participants."

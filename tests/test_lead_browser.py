@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from surveys import sending
+from surveys.distribution import queueing, sending
 from surveys.models import Participant
 
 from .browser import axe_violations, screenshot
@@ -85,7 +85,7 @@ def test_a_lead_imports_invites_and_sees_the_answer_counted(page, live_server, s
 
     # The worker sends while the page is open: the bar moves without a reload.
     page.evaluate("() => { window.stillTheSamePage = true; }")
-    report, _ = sending.send_queued_emails()
+    report, _ = sending.drain_queue()
     assert report.sent == 4
     expect(progress).to_contain_text("4 av 4", timeout=15_000)
     expect(page.locator("[data-count='delivered']")).to_have_text("4")
@@ -154,7 +154,7 @@ def test_the_lead_watches_emails_wait_for_the_mail_server_and_go_out(page, live_
     survey, region = setting
     for i in range(3):
         make_participant(survey, region=region, email=f"p{i}@lulea.example.se")
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     # The worker tried and could not connect: the rows wait for their next try.
     OutgoingEmail.objects.update(
         last_error="Kunde inte ansluta till e-postservern.", next_attempt_at=timezone.now() + timedelta(seconds=30)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.urls import reverse
 
-from surveys import sending
+from surveys.distribution import queueing, sending
 from surveys.models import OutgoingEmail, Participant, ParticipantImport
 from surveys.services import submit_response
 
@@ -111,7 +111,7 @@ def skane_import(survey, regions, bob):
 def test_the_list_holds_every_lead_url(survey, regions, people, skane_import):
     from django.urls import resolve
 
-    from surveys import lead_urls as patterns
+    from surveys.distribution import urls as patterns
 
     listed = {
         resolve(address).url_name for _, address in lead_urls(survey, regions[1], people["sven"], skane_import.pk)
@@ -185,7 +185,7 @@ def test_invitations_after_a_confirmation_that_states_the_count(client, alice, s
     # A double click: nothing more.
     client.post(url("invite", survey, regions[0]), {"expected": 2})
     assert OutgoingEmail.objects.count() == 2
-    sending.send_queued_emails()
+    sending.drain_queue()
     assert sorted(m.to[0] for m in mail.outbox) == ["anna@lulea.example.se", "bertil@pitea.example.se"]
 
 
@@ -208,18 +208,18 @@ def test_a_tampered_confirmation_sends_nothing(client, alice, survey, regions, p
 
 def test_the_progress_endpoint(client, alice, survey, regions, people):
     client.force_login(alice)
-    sending.queue_invitations(survey=survey, region=regions[0])
+    queueing.queue_invitations(survey=survey, region=regions[0])
     data = client.get(url("progress", survey, regions[0])).json()
     assert data["progress"]["total"] == 2 and data["progress"]["pending"] == 2
-    sending.send_queued_emails()
+    sending.drain_queue()
     data = client.get(url("progress", survey, regions[0])).json()
     assert data["progress"]["done"] == 2 and data["progress"]["sent"] == 2
     assert data["counts"]["delivered"] == 2
 
 
 def test_the_dashboard_counts(client, alice, survey, regions, people, django_assert_max_num_queries):
-    sending.queue_invitations(survey=survey, region=regions[0])
-    sending.send_queued_emails()
+    queueing.queue_invitations(survey=survey, region=regions[0])
+    sending.drain_queue()
     submit_response(participant=people["anna"], ranking=list(survey.areas.all()[:5]), level="kommun")
     client.force_login(alice)
     response = client.get(url("region", survey, regions[0]))
@@ -319,7 +319,7 @@ def test_the_lead_sends_the_uncertain_emails_again_after_being_told_what_it_mean
     client, alice, survey, regions, people
 ):
     client.force_login(alice)
-    sending.queue_invitations(survey=survey, region=regions[0])
+    queueing.queue_invitations(survey=survey, region=regions[0])
     OutgoingEmail.objects.update(status=OutgoingEmail.Status.UNCERTAIN, last_error="Arbetsprocessen stoppades.")
     region_page = client.get(url("region", survey, regions[0])).content.decode()
     assert "Skicka de osäkra meddelandena igen" in region_page
@@ -331,7 +331,7 @@ def test_the_lead_sends_the_uncertain_emails_again_after_being_told_what_it_mean
     response = client.post(url("resend_uncertain", survey, regions[0]), {"expected": 2})
     assert response.status_code == 302
     assert client.post(url("resend_uncertain", survey, regions[0]), {"expected": 2}).status_code == 302  # twice
-    sending.send_queued_emails()
+    sending.drain_queue()
     # Anna answered meanwhile: only Bertil gets it again.
     assert [m.to[0] for m in mail.outbox] == ["bertil@pitea.example.se"]
     statuses = dict(OutgoingEmail.objects.values_list("participant__email", "status"))
@@ -341,7 +341,7 @@ def test_the_lead_sends_the_uncertain_emails_again_after_being_told_what_it_mean
 
 def test_more_uncertain_emails_than_confirmed_asks_again(client, alice, survey, regions, people):
     client.force_login(alice)
-    sending.queue_invitations(survey=survey, region=regions[0])
+    queueing.queue_invitations(survey=survey, region=regions[0])
     OutgoingEmail.objects.update(status=OutgoingEmail.Status.UNCERTAIN)
     response = client.post(url("resend_uncertain", survey, regions[0]), {"expected": 1})
     assert response.status_code == 200 and "Antalet har ändrats" in response.content.decode()

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from surveys import sending
+from surveys.distribution import queueing, sending
 from surveys.models import OutgoingEmail
 
 
@@ -13,13 +13,13 @@ def test_opting_out_asks_first(client, participant):
 
 
 def test_opting_out_stops_reminders(client, participant):
-    sending.queue_invitations(survey=participant.survey, region=participant.region)
+    queueing.queue_invitations(survey=participant.survey, region=participant.region)
     response = client.post(reverse("surveys:opt_out", args=[participant.token]))
     assert response.status_code == 200
     assert "Du får inga fler påminnelser" in response.content.decode()
     participant.refresh_from_db()
     assert participant.has_opted_out
-    sending.send_queued_emails()
+    sending.drain_queue()
     assert OutgoingEmail.objects.get().status == OutgoingEmail.Status.SKIPPED
     # Twice is the same as once.
     first = participant.opted_out_at

@@ -15,7 +15,7 @@ from unittest import mock
 import pytest
 from celery import Celery
 
-from surveys import sending
+from surveys.distribution import queueing, sending
 from surveys.models import OutgoingEmail, Participant
 
 from .conftest import make_region, make_survey, need
@@ -83,8 +83,8 @@ def test_a_wave_survives_redis_restarting(postgres, tmp_path, proved):
             # Redis is down when the invitations are queued: the enqueue is lost.
             redis.send_signal(signal.SIGKILL)
             redis.wait()
-            with mock.patch("surveys.sending.dispatch", lambda: dispatch_to(broker)):
-                sending.queue_invitations(survey=survey, region=region)
+            with mock.patch("surveys.distribution.queueing.dispatch", lambda: dispatch_to(broker)):
+                queueing.queue_invitations(survey=survey, region=region)
             assert OutgoingEmail.objects.filter(status="queued").count() == WAVE
             time.sleep(2)
             assert not OutgoingEmail.objects.filter(status="sent").exists()

@@ -345,11 +345,13 @@ def test_every_published_number_agrees_with_the_response_export(client, staff, d
     published = list(
         csv.DictReader(io.StringIO(client.get(reverse("results:csv", args=["msi-2019"])).content.decode()))
     )
+    assert len(published) == 12
     for row in published:
         assert int(row["points"]) == points[row["code"]]
         share = points[row["code"]] * 100 / (101 * 15)
         assert row["share_percent"] == f"{share + 1e-9:.1f}"
     data = Snapshot.objects.get(survey__slug="msi-2019").data
+    assert [block["suppressed"] for block in data["regions"]] == [False] * 6
     for block in data["regions"]:
         n = sum(1 for row in answers if row["region"] == block["code"])
         assert block["n"] == n

@@ -7,9 +7,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from surveys import sending
-from surveys.models import Mailing, OutgoingEmail, Participant
-from surveys.services import opt_out, submit_response
+from surveys.distribution import queueing, sending
+from surveys.distribution.participants import opt_out
+from surveys.models import EmailKind, Mailing, OutgoingEmail, Participant
+from surveys.services import submit_response
 from surveys.tasks import tick
 
 from .conftest import make_participant, make_region, make_survey
@@ -37,7 +38,7 @@ def cast(survey, region):
 
 
 def send_all():
-    report, more = sending.send_queued_emails()
+    report, more = sending.drain_queue()
     assert not more
     return report
 
@@ -51,10 +52,10 @@ def test_it_queues_one_invitation_per_person_in_the_region(survey, region, cast,
         mock.patch("surveys.tasks.send_queued_emails.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        mailing, count = sending.queue_invitations(survey=survey, region=region)
+        mailing, count = queueing.queue_invitations(survey=survey, region=region)
     assert count == 3
     assert delay.call_count == 1
-    assert mailing.kind == Mailing.Kind.INVITATION
+    assert mailing.kind == EmailKind.INVITATION
     assert sorted(statuses()) == ["alice@kommun.example.se", "bob@kommun.example.se", "carol@kommun.example.se"]
     assert set(OutgoingEmail.objects.values_list("wave", flat=True)) == {0}
 
@@ -62,7 +63,7 @@ def test_it_queues_one_invitation_per_person_in_the_region(survey, region, cast,
 def test_the_send_is_enqueued_only_after_commit(survey, region, cast, django_capture_on_commit_callbacks):
     with mock.patch("surveys.tasks.send_queued_emails.delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            sending.queue_invitations(survey=survey, region=region)
+            queueing.queue_invitations(survey=survey, region=region)
         assert delay.call_count == 0
         for callback in callbacks:
             callback()
@@ -70,15 +71,15 @@ def test_the_send_is_enqueued_only_after_commit(survey, region, cast, django_cap
 
 
 def test_queueing_twice_queues_nothing_new(survey, region, cast):
-    sending.queue_invitations(survey=survey, region=region)
-    mailing, count = sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
+    mailing, count = queueing.queue_invitations(survey=survey, region=region)
     assert (mailing, count) == (None, 0)
     assert OutgoingEmail.objects.count() == 3
     assert Mailing.objects.count() == 1
 
 
 def test_it_sends_each_invitation_once(survey, region, cast):
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     report = send_all()
     assert report.sent == 3
     assert sorted(m.to[0] for m in mail.outbox) == sorted(statuses())
@@ -89,7 +90,7 @@ def test_it_sends_each_invitation_once(survey, region, cast):
 
 
 def test_the_email_carries_the_personal_link_and_the_opt_out(survey, region, cast):
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     send_all()
     alice = cast["alice"]
     message = next(m for m in mail.outbox if m.to == [alice.email])
@@ -106,7 +107,7 @@ def test_the_email_carries_the_personal_link_and_the_opt_out(survey, region, cas
 
 
 def test_nobody_who_answered_or_opted_out_meanwhile_is_emailed(survey, region, cast):
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     submit_response(participant=cast["alice"], ranking=list(survey.areas.all()[:5]), level="kommun")
     opt_out(participant=cast["bob"])
     report = send_all()
@@ -118,7 +119,7 @@ def test_nobody_who_answered_or_opted_out_meanwhile_is_emailed(survey, region, c
 
 
 def test_a_closed_survey_sends_nothing(survey, region, cast, time_machine):
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     time_machine.move_to(survey.closes_at + timedelta(minutes=1))
     assert send_all().skipped == 3
     assert mail.outbox == []
@@ -147,11 +148,13 @@ class FakeConnection:
 
 def with_server(failures):
     opened = []
-    return mock.patch("surveys.sending.get_connection", return_value=FakeConnection(failures, opened)), opened
+    return mock.patch(
+        "surveys.distribution.sending.get_connection", return_value=FakeConnection(failures, opened)
+    ), opened
 
 
 def test_a_permanent_refusal_fails_with_the_servers_reason(survey, region, cast):
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     refused = smtplib.SMTPRecipientsRefused({cast["bob"].email: (550, b"5.1.1 No such user")})
     patch, opened = with_server({cast["bob"].email: refused})
     with patch:
@@ -165,7 +168,7 @@ def test_a_permanent_refusal_fails_with_the_servers_reason(survey, region, cast)
 
 def test_a_temporary_refusal_is_tried_again_later(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     busy = smtplib.SMTPRecipientsRefused({cast["bob"].email: (451, b"4.7.1 Try again later")})
     patch, _ = with_server({cast["bob"].email: busy})
     with patch:
@@ -185,7 +188,7 @@ def test_a_temporary_refusal_is_tried_again_later(survey, region, cast, time_mac
 
 def test_it_gives_up_after_the_last_attempt(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     busy = smtplib.SMTPResponseException(421, b"Service not available")
     patch, _ = with_server({cast["bob"].email: busy})
     with patch:
@@ -200,8 +203,8 @@ def test_it_gives_up_after_the_last_attempt(survey, region, cast, time_machine):
 
 def test_a_dead_server_loses_nothing_and_uses_no_attempts(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
-    sending.queue_invitations(survey=survey, region=region)
-    with mock.patch("surveys.sending.get_connection", side_effect=ConnectionRefusedError(111, "refused")):
+    queueing.queue_invitations(survey=survey, region=region)
+    with mock.patch("surveys.distribution.sending.get_connection", side_effect=ConnectionRefusedError(111, "refused")):
         report = send_all()
     assert report.released == 3 and report.sent == 0
     assert set(statuses().values()) == {Status.QUEUED}
@@ -213,7 +216,7 @@ def test_a_dead_server_loses_nothing_and_uses_no_attempts(survey, region, cast, 
 
 def test_a_connection_dropped_mid_batch(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     dropped = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
     patch, opened = with_server({cast["bob"].email: dropped})
     with patch:
@@ -228,7 +231,7 @@ def test_a_connection_dropped_mid_batch(survey, region, cast, time_machine):
 
 def test_a_dead_worker_leaves_rows_in_flight_uncertain_and_the_rest_queued(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     claim, rows = sending.claim_batch()
     assert len(rows) == 3
     # The worker marked the first one `sending` and died.
@@ -244,7 +247,7 @@ def test_a_dead_worker_leaves_rows_in_flight_uncertain_and_the_rest_queued(surve
 
 def test_a_worker_whose_claim_lapsed_does_not_send(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     claim, rows = sending.claim_batch()
     time_machine.shift(timedelta(seconds=601))
     sending.recover_stale()
@@ -256,7 +259,7 @@ def test_a_worker_whose_claim_lapsed_does_not_send(survey, region, cast, time_ma
 
 
 def test_two_workers_never_claim_the_same_row(survey, region, cast):
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     _, first = sending.claim_batch(limit=2)
     _, second = sending.claim_batch(limit=2)
     assert len(first) == 2 and len(second) == 1
@@ -273,14 +276,14 @@ def invited(db, time_machine):
     survey = make_survey(opens_in=timedelta(days=-1), closes_in=timedelta(days=42))
     region = make_region()
     people = [make_participant(survey, region=region, email=f"p{i}@kommun.example.se") for i in range(4)]
-    sending.queue_invitations(survey=survey, region=region)
+    queueing.queue_invitations(survey=survey, region=region)
     send_all()
     mail.outbox.clear()
     return survey, region, people
 
 
 def due(survey):
-    return set(sending.due_reminder_candidates(survey).values_list("email", flat=True))
+    return set(queueing.due_reminder_candidates(survey).values_list("email", flat=True))
 
 
 def test_the_first_reminder_is_due_after_the_interval(invited, time_machine):
@@ -315,17 +318,17 @@ def test_no_reminder_for_those_who_answered_opted_out_or_failed(invited, time_ma
 def test_at_most_two_reminders_each_one_per_wave(invited, time_machine):
     survey, region, people = invited
     time_machine.move_to(MONDAY + timedelta(days=7, minutes=1))
-    assert sending.queue_due_reminders(survey=survey) == {"norrbotten": 4}
-    assert sending.queue_due_reminders(survey=survey) == {}  # queued: not due again
+    assert queueing.queue_due_reminders(survey=survey) == {"norrbotten": 4}
+    assert queueing.queue_due_reminders(survey=survey) == {}  # queued: not due again
     send_all()
     assert len(mail.outbox) == 4
     assert "Påminnelse" in mail.outbox[0].subject
-    assert sending.queue_due_reminders(survey=survey) == {}  # sent just now
+    assert queueing.queue_due_reminders(survey=survey) == {}  # sent just now
     time_machine.move_to(MONDAY + timedelta(days=14, minutes=2))
-    assert sending.queue_due_reminders(survey=survey) == {"norrbotten": 4}
+    assert queueing.queue_due_reminders(survey=survey) == {"norrbotten": 4}
     send_all()
     time_machine.move_to(MONDAY + timedelta(days=21, minutes=3))
-    assert sending.queue_due_reminders(survey=survey) == {}  # max_reminders reached
+    assert queueing.queue_due_reminders(survey=survey) == {}  # max_reminders reached
     waves = sorted(OutgoingEmail.objects.filter(participant=people[0]).values_list("wave", flat=True))
     assert waves == [0, 1, 2]
 
@@ -334,13 +337,13 @@ def test_never_after_closing(invited, time_machine):
     survey, region, people = invited
     time_machine.move_to(survey.closes_at + timedelta(hours=1))
     assert due(survey) == set()
-    assert sending.queue_due_reminders(survey=survey) == {}
+    assert queueing.queue_due_reminders(survey=survey) == {}
 
 
 def test_a_reminder_is_checked_again_when_sent(invited, time_machine):
     survey, region, (alice, *others) = invited
     time_machine.move_to(MONDAY + timedelta(days=7, minutes=1))
-    sending.queue_due_reminders(survey=survey)
+    queueing.queue_due_reminders(survey=survey)
     submit_response(participant=alice, ranking=list(survey.areas.all()[:5]), level="kommun")
     send_all()
     assert alice.email not in [m.to[0] for m in mail.outbox]
@@ -351,7 +354,7 @@ def test_the_answer_records_which_email_brought_it(invited, time_machine):
     survey, region, (alice, bob, *others) = invited
     submit_response(participant=alice, ranking=list(survey.areas.all()[:5]), level="kommun")
     time_machine.move_to(MONDAY + timedelta(days=7, minutes=1))
-    sending.queue_due_reminders(survey=survey)
+    queueing.queue_due_reminders(survey=survey)
     send_all()
     submit_response(participant=bob, ranking=list(survey.areas.all()[:5]), level="kommun")
     waves = dict(Participant.objects.filter(answered_at__isnull=False).values_list("email", "answered_after_wave"))
@@ -361,16 +364,16 @@ def test_the_answer_records_which_email_brought_it(invited, time_machine):
 def test_a_manual_reminder_reaches_only_those_not_emailed_for_a_day(invited, time_machine):
     survey, region, (alice, bob, *others) = invited
     time_machine.move_to(MONDAY + timedelta(hours=23))
-    assert sending.manual_reminder_candidates(survey, region).count() == 0
+    assert queueing.manual_reminder_candidates(survey, region).count() == 0
     time_machine.move_to(MONDAY + timedelta(days=1, minutes=1))
     submit_response(participant=alice, ranking=list(survey.areas.all()[:5]), level="kommun")
-    assert sending.manual_reminder_candidates(survey, region).count() == 3
-    _, count = sending.queue_manual_reminder(survey=survey, region=region)
+    assert queueing.manual_reminder_candidates(survey, region).count() == 3
+    _, count = queueing.queue_manual_reminder(survey=survey, region=region)
     assert count == 3
     # A double click queues nothing more.
-    assert sending.queue_manual_reminder(survey=survey, region=region) == (None, 0)
+    assert queueing.queue_manual_reminder(survey=survey, region=region) == (None, 0)
     send_all()
-    assert sending.queue_manual_reminder(survey=survey, region=region) == (None, 0)
+    assert queueing.queue_manual_reminder(survey=survey, region=region) == (None, 0)
     assert bob.email in [m.to[0] for m in mail.outbox]
 
 
@@ -378,12 +381,12 @@ def test_manual_reminders_keep_to_the_surveys_cap(invited, time_machine):
     survey, region, people = invited
     for day in (1, 2):
         time_machine.move_to(MONDAY + timedelta(days=day, hours=day))
-        assert sending.queue_manual_reminder(survey=survey, region=region)[1] == 4
+        assert queueing.queue_manual_reminder(survey=survey, region=region)[1] == 4
         send_all()
     time_machine.move_to(MONDAY + timedelta(days=4))
     assert survey.max_reminders == 2
-    assert sending.manual_reminder_candidates(survey, region).count() == 0
-    assert sending.queue_manual_reminder(survey=survey, region=region) == (None, 0)
+    assert queueing.manual_reminder_candidates(survey, region).count() == 0
+    assert queueing.queue_manual_reminder(survey=survey, region=region) == (None, 0)
     assert sorted(OutgoingEmail.objects.filter(participant=people[0]).values_list("wave", flat=True)) == [0, 1, 2]
 
 
@@ -402,7 +405,7 @@ def test_the_tick_queues_due_reminders_and_dispatches(invited, time_machine, dja
 
 def test_the_tick_redispatches_a_lost_enqueue(survey, region, cast):
     with mock.patch("surveys.tasks.send_queued_emails.delay", side_effect=ConnectionError("broker down")):
-        sending.queue_invitations(survey=survey, region=region)  # on_commit runs at once outside a transaction
+        queueing.queue_invitations(survey=survey, region=region)  # on_commit runs at once outside a transaction
     with mock.patch("surveys.tasks.send_queued_emails.delay") as delay:
         tick()
     delay.assert_called_once()

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys import sending
+from surveys.distribution import queueing, sending
 from surveys.models import OutgoingEmail
 
 from .conftest import make_participant, make_region
@@ -25,7 +25,7 @@ def thirty(survey):
 
 def send_until_done(time_machine, rounds=20):
     for _ in range(rounds):
-        sending.send_queued_emails()
+        sending.drain_queue()
         if not OutgoingEmail.objects.pending().exists():
             return
         time_machine.shift(timedelta(minutes=5))
@@ -36,11 +36,11 @@ def test_every_invitation_arrives_once(survey, thirty, time_machine):
     time_machine.move_to(timezone.now())
     region, people = thirty
     with SMTPServer(Sink()) as server, override_settings(**server.settings()):
-        sending.queue_invitations(survey=survey, region=region)
+        queueing.queue_invitations(survey=survey, region=region)
         send_until_done(time_machine)
         # Sending again sends nothing.
-        sending.queue_invitations(survey=survey, region=region)
-        sending.send_queued_emails()
+        queueing.queue_invitations(survey=survey, region=region)
+        sending.drain_queue()
     assert sorted(server.sink.recipients()) == sorted(p.email for p in people)
     assert server.sink.connections == 1  # one connection for the batch of 30
     message = next(m for m in server.sink.messages if m["To"] == people[0].email)
@@ -55,8 +55,8 @@ def test_a_busy_server_gets_every_email_once_in_the_end(survey, thirty, time_mac
     time_machine.move_to(timezone.now())
     region, people = thirty
     with SMTPServer(Sink(busy_for=10)) as server, override_settings(**server.settings()):
-        sending.queue_invitations(survey=survey, region=region)
-        sending.send_queued_emails()
+        queueing.queue_invitations(survey=survey, region=region)
+        sending.drain_queue()
         waiting = OutgoingEmail.objects.filter(status=Status.QUEUED)
         assert waiting.count() == 10
         assert "451" in waiting.first().last_error
@@ -68,7 +68,7 @@ def test_a_server_that_hangs_up_mid_batch(survey, thirty, time_machine):
     time_machine.move_to(timezone.now())
     region, people = thirty
     with SMTPServer(Sink(drop_at={5, 17})) as server, override_settings(**server.settings()):
-        sending.queue_invitations(survey=survey, region=region)
+        queueing.queue_invitations(survey=survey, region=region)
         send_until_done(time_machine)
     assert Counter(server.sink.recipients()) == Counter({p.email: 1 for p in people})
     assert server.sink.connections >= 3
@@ -83,7 +83,7 @@ def test_a_refused_address_fails_and_the_lead_sees_why(survey, thirty, time_mach
     refused = people[3].email
     sink = Sink(refuse={refused: "550 5.1.1 Mailbox does not exist"})
     with SMTPServer(sink) as server, override_settings(**server.settings()):
-        sending.queue_invitations(survey=survey, region=region)
+        queueing.queue_invitations(survey=survey, region=region)
         send_until_done(time_machine)
     assert sorted(sink.recipients()) == sorted(p.email for p in people if p.email != refused)
     row = OutgoingEmail.objects.get(participant=people[3])
@@ -104,8 +104,8 @@ def test_a_server_that_is_down_loses_nothing(survey, thirty, time_machine):
     sink = Sink()
     server = SMTPServer(sink)
     with override_settings(**server.settings()):
-        sending.queue_invitations(survey=survey, region=region)
-        report, _ = sending.send_queued_emails()  # nobody listening on the port yet
+        queueing.queue_invitations(survey=survey, region=region)
+        report, _ = sending.drain_queue()  # nobody listening on the port yet
         assert report.sent == 0 and report.released == 30
         assert "Kunde inte ansluta" in OutgoingEmail.objects.first().last_error
         with server:

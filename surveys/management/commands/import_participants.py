@@ -1,11 +1,11 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
-from surveys.imports import parse_participant_file
-from surveys.models import Participant, Region, Survey
-from surveys.services import check_participant_file, confirm_import
+from surveys.distribution.imports import parse_participant_file
+from surveys.distribution.participants import check_participant_file, confirm_import, existing_addresses
+from surveys.management.lookup import region_by_code, survey_by_slug
 
 
 class Command(BaseCommand):
@@ -18,33 +18,36 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="print the report, write nothing")
 
     def handle(self, *args, survey_slug, region_code, file, dry_run, **options):
-        try:
-            survey = Survey.objects.get(slug=survey_slug)
-        except Survey.DoesNotExist:
-            raise CommandError(f"No survey with the slug {survey_slug!r}.") from None
-        try:
-            region = Region.objects.get(code=region_code)
-        except Region.DoesNotExist:
-            raise CommandError(f"No region with the code {region_code!r}.") from None
+        survey = survey_by_slug(survey_slug)
+        region = region_by_code(region_code)
         try:
             data = file.read_bytes()
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s.") % {"file": file, "error": error.strerror}
+            ) from None
 
-        existing = set(
-            Participant.objects.filter(survey=survey).exclude(email="").values_list(Lower("email"), flat=True)
-        )
-        report = parse_participant_file(data=data, filename=file.name, existing_emails=existing)
+        report = parse_participant_file(data=data, filename=file.name, existing_emails=existing_addresses(survey))
         if report.error:
             raise CommandError(f"{file}: {report.error}")
 
         for row in report.rejected:
             shown = row.values.get("email") or "–"
-            self.stdout.write(f"  rad {row.line}: {shown}: {row.reason}")
-        self.stdout.write(f"{len(report.valid)} giltiga rader, {len(report.rejected)} avvisade.")
+            self.stdout.write(
+                "  "
+                + _("line %(line)d: %(email)s: %(reason)s") % {"line": row.line, "email": shown, "reason": row.reason}
+            )
+        self.stdout.write(
+            _("%(valid)d valid rows, %(rejected)d rejected.")
+            % {"valid": len(report.valid), "rejected": len(report.rejected)}
+        )
         if dry_run:
-            self.stdout.write("Provkörning: inget sparades.")
+            self.stdout.write(_("Dry run: nothing was saved."))
             return
         checked = check_participant_file(survey=survey, region=region, data=data, filename=file.name)
         created = confirm_import(participant_import=checked)
-        self.stdout.write(self.style.SUCCESS(f"{created} deltagare lades till i {region.name}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("%(n)d participants were added to %(region)s.") % {"n": created, "region": region.name}
+            )
+        )

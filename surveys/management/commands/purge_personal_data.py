@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from surveys.models import Survey
-from surveys.purge import SurveyStillOpen, purge_personal_data
+from surveys.distribution.purge import SurveyStillOpen, purge_personal_data
+from surveys.management.lookup import survey_by_slug
 
 
 class Command(BaseCommand):
@@ -14,12 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("survey_slug")
 
     def handle(self, *args, survey_slug, **options):
-        try:
-            survey = Survey.objects.get(slug=survey_slug)
-        except Survey.DoesNotExist:
-            raise CommandError(f"No survey with the slug {survey_slug!r}.") from None
+        survey = survey_by_slug(survey_slug)
         try:
             cleared = purge_personal_data(survey=survey)
         except SurveyStillOpen:
-            raise CommandError(f"{survey.slug} has not closed; personal data is purged only after closing.") from None
-        self.stdout.write(f"Personuppgifter rensade för {cleared} deltagare i {survey.slug}.")
+            raise CommandError(
+                _("%(survey)s has not closed; personal data is purged only after closing.") % {"survey": survey.slug}
+            ) from None
+        self.stdout.write(
+            _("Personal data purged for %(n)d participants in %(survey)s.") % {"n": cleared, "survey": survey.slug}
+        )

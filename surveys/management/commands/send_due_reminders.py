@@ -1,30 +1,28 @@
 from django.core.management.base import BaseCommand
-from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from surveys.models import Survey
-from surveys.sending import dispatch, has_due_queued, queue_due_reminders, recover_stale
+from surveys.distribution.sweep import sweep
 
 
 class Command(BaseCommand):
     help = (
-        "Queue the reminders that the surveys' reminder policies say are due now, as Celery beat's "
-        "tick does. For deployments without beat: run it every few minutes from cron. Safe to run at any time."
+        "Run the periodic sweep once, as Celery beat's tick does: queue the reminders that are due, "
+        "hand back rows of stopped workers, send what waits and purge personal data that is due. "
+        "For deployments without beat: run it every few minutes from cron. Safe to run at any time."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="only say who is due")
+        parser.add_argument("--dry-run", action="store_true", help="only say who is due; change nothing")
 
     def handle(self, *args, dry_run, **options):
-        now = timezone.now()
-        if not dry_run:
-            recover_stale(now=now)
-        total = 0
-        for survey in Survey.objects.filter(opens_at__lte=now, closes_at__gt=now):
-            due = queue_due_reminders(survey=survey, now=now, dry_run=dry_run)
-            for region, count in sorted(due.items()):
-                verb = "är på tur" if dry_run else "köade"
-                self.stdout.write(f"{survey.slug} {region}: {count} påminnelser {verb}.")
-                total += count
-        if not dry_run and has_due_queued(now):
-            dispatch()
-        self.stdout.write(f"Totalt {total}." if total else "Inga påminnelser är på tur nu.")
+        report = sweep(dry_run=dry_run)
+        for (slug, region), count in sorted(report.reminders.items()):
+            values = {"survey": slug, "region": region, "n": count}
+            if dry_run:
+                self.stdout.write(_("%(survey)s %(region)s: %(n)d reminders are due.") % values)
+            else:
+                self.stdout.write(_("%(survey)s %(region)s: %(n)d reminders queued.") % values)
+        total = sum(report.reminders.values())
+        self.stdout.write(_("%(n)d in all.") % {"n": total} if total else _("No reminders are due now."))
+        for slug in report.purged:
+            self.stdout.write(_("%(survey)s: the personal data has been purged.") % {"survey": slug})

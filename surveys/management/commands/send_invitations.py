@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from surveys.models import Region, Survey
-from surveys.sending import queue_invitations
+from surveys.distribution.queueing import queue_invitations
+from surveys.management.lookup import region_by_code, survey_by_slug
+from surveys.models import Region
 
 
 class Command(BaseCommand):
@@ -15,21 +17,18 @@ class Command(BaseCommand):
         parser.add_argument("--region", metavar="CODE", help="only this region")
 
     def handle(self, *args, survey_slug, region, **options):
-        try:
-            survey = Survey.objects.get(slug=survey_slug)
-        except Survey.DoesNotExist:
-            raise CommandError(f"No survey with the slug {survey_slug!r}.") from None
-        regions = Region.objects.order_by("name")
-        if region:
-            regions = regions.filter(code=region)
-            if not regions:
-                raise CommandError(f"No region with the code {region!r}.")
+        survey = survey_by_slug(survey_slug)
+        regions = [region_by_code(region)] if region else list(Region.objects.order_by("name"))
         if not survey.is_open():
-            raise CommandError(f"{survey.slug} is not open: invitations go out only while it is.")
+            raise CommandError(
+                _("%(survey)s is not open: invitations go out only while it is.") % {"survey": survey.slug}
+            )
         total = 0
         for each in regions:
             _mailing, count = queue_invitations(survey=survey, region=each)
             if count:
-                self.stdout.write(f"{each.name}: {count} inbjudningar köade.")
+                self.stdout.write(_("%(region)s: %(n)d invitations queued.") % {"region": each.name, "n": count})
             total += count
-        self.stdout.write(f"Totalt {total} inbjudningar köade." if total else "Inga nya inbjudningar att skicka.")
+        self.stdout.write(
+            _("%(n)d invitations queued in all.") % {"n": total} if total else _("No new invitations to send.")
+        )

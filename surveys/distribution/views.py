@@ -1,35 +1,54 @@
 """
-The regional lead's pages. Every view checks access through surveys.access
-first: a region, participant or import the user may not touch is a 404.
-Leads see whether someone has answered, never what they answered.
+The regional lead's pages, and the participant's opt-out page. Every lead
+view checks access through access.py first: a region, participant or import
+the user may not touch is a 404. Leads see whether someone has answered,
+never what they answered.
 """
 
 import csv
+import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, sending, services
+from surveys.models import EmailKind, Participant, ParticipantImport, Region, Survey
+
+from . import queueing, selectors
 from .access import get_import_for_user, get_participant_for_user, get_survey_region_for_user, regions_for
 from .emails import survey_email
-from .lead_forms import ConfirmForm, ImportForm, ParticipantForm
-from .models import EmailText, Participant, ParticipantImport, Survey
+from .forms import ConfirmForm, ImportForm, ParticipantForm
+from .labels import ParticipantStatus, participant_status, wave_label
+from .participants import (
+    AlreadyConfirmed,
+    CannotRemoveAnswered,
+    UnreadableFile,
+    cancel_import,
+    check_participant_file,
+    confirm_import,
+    remove_participant,
+)
+from .participants import (
+    opt_out as record_opt_out,
+)
 
 PAGE_SIZE = 200
 
 
-def _region_url(survey, region):
-    return redirect("lead:region", slug=survey.slug, region=region.code)
+def _region_url(survey: Survey, region: Region) -> HttpResponseRedirect:
+    return redirect("lead:region", slug=survey.slug, code=region.code)
 
 
 @login_required
-def dashboard(request):
+def dashboard(request: HttpRequest) -> HttpResponse:
     regions = list(regions_for(request.user).order_by("name"))
     if not regions:
         raise Http404
@@ -41,8 +60,8 @@ def dashboard(request):
 
 
 @login_required
-def region_page(request, slug, region):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def region_page(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     search = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "")
     if status not in selectors.PARTICIPANT_FILTERS:
@@ -64,28 +83,27 @@ def region_page(request, slug, region):
             "search": search,
             "status": status,
             "filters": _filter_choices(),
-            "to_invite": sending.invitation_candidates(survey, region).count(),
-            "to_remind": sending.manual_reminder_candidates(survey, region).count(),
-            "statuses": dict(Participant._meta.get_field("level").choices),
+            "to_invite": queueing.invitation_candidates(survey, region).count(),
+            "to_remind": queueing.manual_reminder_candidates(survey, region).count(),
         },
     )
 
 
-def _filter_choices():
+def _filter_choices() -> list[tuple[str, str]]:
     return [
         ("", _("Everyone")),
-        ("not_answered", _("Not answered")),
-        ("answered", _("Answered")),
+        (ParticipantStatus.NOT_ANSWERED, ParticipantStatus.NOT_ANSWERED.label),
+        (ParticipantStatus.ANSWERED, ParticipantStatus.ANSWERED.label),
         ("not_invited", _("Not invited yet")),
         ("failed", _("Email failed")),
         ("uncertain", _("Email uncertain")),
-        ("opted_out", _("Said no to reminders")),
+        (ParticipantStatus.OPTED_OUT, ParticipantStatus.OPTED_OUT.label),
     ]
 
 
 @login_required
-def progress(request, slug, region):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def progress(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     return JsonResponse(
         {
             "progress": selectors.latest_mailing_progress(survey, region),
@@ -95,8 +113,8 @@ def progress(request, slug, region):
 
 
 @login_required
-def participants_csv(request, slug, region):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def participants_csv(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{survey.slug}-{region.code}-deltagare.csv"'
     # A BOM and semicolons, so that Excel in Swedish opens it as it should.
@@ -110,8 +128,8 @@ def participants_csv(request, slug, region):
                 p.name,
                 p.organisation,
                 p.level,
-                _participant_status(p),
-                _wave_label(p.last_wave) if p.last_wave is not None else "",
+                participant_status(p).label,
+                wave_label(p.last_wave) if p.last_wave is not None else "",
                 timezone.localtime(p.last_sent_at).strftime("%Y-%m-%d %H:%M") if p.last_sent_at else "",
                 p.last_error or "",
             ]
@@ -119,49 +137,37 @@ def participants_csv(request, slug, region):
     return response
 
 
-def _participant_status(p) -> str:
-    if p.answered_at:
-        return _("Answered")
-    if p.opted_out_at:
-        return _("Said no to reminders")
-    return _("Not answered")
-
-
-def _wave_label(wave: int) -> str:
-    return _("Invitation") if wave == 0 else _("Reminder %(n)s") % {"n": wave}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_upload(request, slug, region):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def import_upload(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            checked = services.check_participant_file(
+            checked = check_participant_file(
                 survey=survey, region=region, data=upload.read(), filename=upload.name, user=request.user
             )
-        except services.UnreadableFile as error:
+        except UnreadableFile as error:
             form.add_error("file", str(error))
         else:
-            return redirect("lead:import_preview", slug=survey.slug, region=region.code, import_id=checked.pk)
+            return redirect("lead:import_preview", slug=survey.slug, code=region.code, import_id=checked.pk)
     return render(request, "surveys/lead/import.html", {"survey": survey, "region": region, "form": form})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_preview(request, slug, region, import_id):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def import_preview(request: HttpRequest, slug: str, code: str, import_id: uuid.UUID) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     checked = get_import_for_user(request.user, survey, region, import_id)
     if request.method == "POST":
         if "cancel" in request.POST:
-            services.cancel_import(participant_import=checked)
+            cancel_import(participant_import=checked)
             messages.info(request, _("The import was cancelled. Nothing was added."))
             return _region_url(survey, region)
         try:
-            created = services.confirm_import(participant_import=checked)
-        except services.AlreadyConfirmed:
+            created = confirm_import(participant_import=checked)
+        except AlreadyConfirmed:
             messages.info(request, _("This list has already been handled."))
         else:
             messages.success(
@@ -184,8 +190,8 @@ def import_preview(request, slug, region, import_id):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def participant_add(request, slug, region):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def participant_add(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     form = ParticipantForm(request.POST or None, survey=survey)
     if request.method == "POST" and form.is_valid():
         participant = form.save(commit=False)
@@ -202,8 +208,8 @@ def participant_add(request, slug, region):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def participant_edit(request, slug, region, pk):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def participant_edit(request: HttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     participant = get_participant_for_user(request.user, survey, region, pk)
     form = ParticipantForm(request.POST or None, instance=participant, survey=survey)
     if request.method == "POST" and form.is_valid():
@@ -219,13 +225,13 @@ def participant_edit(request, slug, region, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def participant_remove(request, slug, region, pk):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def participant_remove(request: HttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     participant = get_participant_for_user(request.user, survey, region, pk)
     if request.method == "POST":
         try:
-            services.remove_participant(participant=participant)
-        except services.CannotRemoveAnswered:
+            remove_participant(participant=participant)
+        except CannotRemoveAnswered:
             messages.error(request, _("%(email)s has answered and cannot be removed.") % {"email": participant.email})
         else:
             messages.success(request, _("%(email)s was removed.") % {"email": participant.email})
@@ -239,43 +245,43 @@ def participant_remove(request, slug, region, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def send_invitations(request, slug, region):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def send_invitations(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     return _confirm_send(
         request,
         survey,
         region,
-        kind=EmailText.Kind.INVITATION,
-        count=sending.invitation_candidates(survey, region).count(),
-        queue=lambda: sending.queue_invitations(survey=survey, region=region, created_by=request.user)[1],
+        kind=EmailKind.INVITATION,
+        count=queueing.invitation_candidates(survey, region).count(),
+        queue=lambda: queueing.queue_invitations(survey=survey, region=region, created_by=request.user)[1],
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def send_reminder(request, slug, region):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+def send_reminder(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     return _confirm_send(
         request,
         survey,
         region,
-        kind=EmailText.Kind.REMINDER,
-        count=sending.manual_reminder_candidates(survey, region).count(),
-        queue=lambda: sending.queue_manual_reminder(survey=survey, region=region, created_by=request.user)[1],
+        kind=EmailKind.REMINDER,
+        count=queueing.manual_reminder_candidates(survey, region).count(),
+        queue=lambda: queueing.queue_manual_reminder(survey=survey, region=region, created_by=request.user)[1],
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def resend_uncertain(request, slug, region):
+def resend_uncertain(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     """GET: say how many emails are uncertain and what sending them again means. POST: queue them again."""
-    survey, region = get_survey_region_for_user(request.user, slug, region)
+    survey, region = get_survey_region_for_user(request.user, slug, code)
     return _confirm_send(
         request,
         survey,
         region,
-        count=sending.uncertain_emails(survey, region).count(),
-        queue=lambda: sending.requeue_uncertain(survey=survey, region=region),
+        count=queueing.uncertain_emails(survey, region).count(),
+        queue=lambda: queueing.requeue_uncertain(survey=survey, region=region),
         template="surveys/lead/confirm_resend.html",
         sent=lambda n: ngettext("%(n)d email is on its way again.", "%(n)d emails are on their way again.", n),
         nothing=_("No email was uncertain any more, so nothing was sent."),
@@ -287,17 +293,17 @@ def _on_its_way(n: int) -> str:
 
 
 def _confirm_send(
-    request,
-    survey,
-    region,
+    request: HttpRequest,
+    survey: Survey,
+    region: Region,
     *,
-    count,
-    queue,
-    kind=None,
-    template="surveys/lead/confirm_send.html",
-    sent=_on_its_way,
-    nothing=None,
-):
+    count: int,
+    queue: Callable[[], int],
+    kind: EmailKind | None = None,
+    template: str = "surveys/lead/confirm_send.html",
+    sent: Callable[[int], str] = _on_its_way,
+    nothing: str | None = None,
+) -> HttpResponse:
     """
     GET: say how many it will reach and ask. POST: queue (`queue` returns
     how many it queued), then tell how many it did reach.
@@ -332,9 +338,9 @@ def _confirm_send(
 
 
 @login_required
-def email_preview(request, slug, region, kind):
-    survey, region = get_survey_region_for_user(request.user, slug, region)
-    if kind not in EmailText.Kind.values:
+def email_preview(request: HttpRequest, slug: str, code: str, kind: str) -> HttpResponse:
+    survey, region = get_survey_region_for_user(request.user, slug, code)
+    if kind not in EmailKind.values:
         raise Http404
     participant = Participant.objects.filter(survey=survey, region=region).exclude(email="").order_by("id").first()
     if participant is None:
@@ -354,9 +360,26 @@ def email_preview(request, slug, region, kind):
             "survey": survey,
             "region": region,
             "kind": kind,
-            "kind_label": EmailText.Kind(kind).label,
+            "kind_label": EmailKind(kind).label,
             "message": message,
             "headers": message.extra_headers,
             "participant": participant,
         },
+    )
+
+
+# Mail providers' one-click unsubscribe (RFC 8058) posts without a CSRF
+# token; the token in the URL is the credential.
+@never_cache
+@csrf_exempt
+def opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """The participant's own page (from the email's link or List-Unsubscribe): no more reminders."""
+    participant = get_object_or_404(Participant.objects.select_related("survey"), token=token)
+    if request.method == "POST":
+        record_opt_out(participant=participant)
+        return render(request, "surveys/opted_out.html", {"survey": participant.survey})
+    return render(
+        request,
+        "surveys/opt_out.html",
+        {"survey": participant.survey, "participant": participant},
     )

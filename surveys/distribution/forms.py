@@ -5,8 +5,10 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from surveys.models import Participant
+
+from .addresses import clean_address
 from .imports import MAX_BYTES
-from .models import Participant
 
 
 class ImportForm(forms.Form):
@@ -43,10 +45,9 @@ class ParticipantForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save"), css_class="btn-primary"))
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        local, _at, domain = email.rpartition("@")
-        email = f"{local}@{domain.lower()}"
+    def clean_email(self) -> str:
+        email = clean_address(self.cleaned_data["email"])
+        # The same comparison as address_key(): without regard to case.
         taken = Participant.objects.filter(survey=self.survey, email__iexact=email)
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)

@@ -1,14 +1,30 @@
-"""Read-side queries for the lead's pages; aggregates are done in SQL."""
+"""Read-side queries of distribution, for the lead's pages and for answering; aggregates are done in SQL."""
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from collections.abc import Sequence
+
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import Mailing, OutgoingEmail, Participant, Region, Survey
+from surveys.models import Mailing, OutgoingEmail, Participant, Region, Survey
 
 Status = OutgoingEmail.Status
 
 
-def region_counts(survey: Survey, regions) -> dict[int, dict]:
+def wave_that_reached(participant_ref: str) -> Subquery:
+    """
+    The wave of the last email that went out to the participant whose id is
+    the outer query's `participant_ref` column (0 = the invitation, k =
+    reminder k), or null: the email that brought their answer.
+    """
+    last = (
+        OutgoingEmail.objects.filter(participant=OuterRef(participant_ref), status__in=[Status.SENT, Status.UNCERTAIN])
+        .order_by("-wave")
+        .values("wave")[:1]
+    )
+    return Subquery(last)
+
+
+def region_counts(survey: Survey, regions: Sequence[Region]) -> dict[int, dict]:
     """
     Per region id: invited, delivered, failed, uncertain, opted_out, answered,
     pending and response_rate (percent, or None with no one invited). One query.
@@ -70,7 +86,9 @@ PARTICIPANT_FILTERS = {
 }
 
 
-def participants_for_lead(survey: Survey, region: Region, *, search: str = "", status: str = ""):
+def participants_for_lead(
+    survey: Survey, region: Region, *, search: str = "", status: str = ""
+) -> QuerySet[Participant]:
     """The region's participants with their last email (wave, status, time, error); never their answers."""
     last = OutgoingEmail.objects.filter(participant=OuterRef("pk")).order_by("-wave")
     participants = Participant.objects.filter(survey=survey, region=region)

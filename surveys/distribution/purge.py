@@ -1,7 +1,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import OutgoingEmail, Participant, ParticipantImport, Survey
+from surveys.models import OutgoingEmail, Participant, ParticipantImport, Survey
 
 
 class SurveyStillOpen(Exception):

@@ -1,5 +1,5 @@
 """
-Invitations and reminders: what is queued, and how it is sent.
+How queued invitations and reminders are sent (queueing.py says what is queued).
 
 The delivery guarantee is AT MOST ONCE per (participant, wave). Each email
 is one OutgoingEmail row, unique per (participant, wave), and moves:
@@ -28,25 +28,24 @@ import smtplib
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from surveys.models import OutgoingEmail
 
 from .emails import new_message_id, survey_email
-from .models import Mailing, OutgoingEmail, Participant, Region, Survey
 
 logger = logging.getLogger(__name__)
 Status = OutgoingEmail.Status
 
 BATCH_SIZE = 100
 MAX_ATTEMPTS = 10
-# A manual reminder never reaches someone who got an email less than this ago
-# (it also makes a double-clicked "send reminder" harmless).
-MANUAL_REMINDER_GAP = timedelta(hours=24)
 
 
 def claim_lease() -> timedelta:
@@ -58,186 +57,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-# Queueing ------------------------------------------------------------------
-
-
-def _queue(*, survey, region, kind, participants, created_by=None, scheduled=False) -> tuple[Mailing | None, int]:
-    """
-    Create one Mailing and an OutgoingEmail row for each (participant, wave)
-    in `participants`, a list of (participant id, wave). Rows that exist
-    already are left alone (ON CONFLICT DO NOTHING), so queueing twice queues
-    nothing new. The send is enqueued when the transaction commits.
-    """
-    if not participants:
-        return None, 0
-    with transaction.atomic():
-        mailing = Mailing.objects.create(
-            survey=survey, region=region, kind=kind, created_by=created_by, scheduled=scheduled
-        )
-        OutgoingEmail.objects.bulk_create(
-            [OutgoingEmail(participant_id=pk, wave=wave, mailing=mailing) for pk, wave in participants],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-        count = mailing.emails.count()
-        if not count:
-            mailing.delete()
-            return None, 0
-        transaction.on_commit(dispatch)
-    return mailing, count
-
-
-def dispatch():
-    """Tell the workers there is mail to send. Losing this message loses nothing: the sweep re-dispatches."""
-    from .tasks import send_queued_emails
-
-    try:
-        send_queued_emails.delay()
-    except Exception:  # the broker is down: the rows wait for the sweep
-        logger.exception("could not enqueue send_queued_emails; the sweep will pick the rows up")
-
-
-def invitation_candidates(survey: Survey, region: Region):
-    return Participant.objects.filter(survey=survey, region=region).reachable().exclude(emails__wave=0)
-
-
-def queue_invitations(*, survey: Survey, region: Region, created_by=None) -> tuple[Mailing | None, int]:
-    """
-    Queue the invitation (wave 0) for everyone in the region who has none
-    and may be emailed. Running it twice queues nothing the second time.
-    """
-    ids = list(invitation_candidates(survey, region).values_list("pk", flat=True))
-    return _queue(
-        survey=survey,
-        region=region,
-        kind=Mailing.Kind.INVITATION,
-        participants=[(pk, 0) for pk in ids],
-        created_by=created_by,
-    )
-
-
-def _reminder_base(survey: Survey, region: Region | None):
-    """Participants who may get a reminder at all, annotated with their last wave and when it went out."""
-    participants = Participant.objects.filter(survey=survey).reachable()
-    if region is not None:
-        participants = participants.filter(region=region)
-    pending = OutgoingEmail.objects.filter(participant=OuterRef("pk"), status__in=OutgoingEmail.PENDING)
-    failed = OutgoingEmail.objects.filter(participant=OuterRef("pk"), status=Status.FAILED)
-    delivered = OutgoingEmail.objects.filter(
-        participant=OuterRef("pk"), wave=0, status__in=[Status.SENT, Status.UNCERTAIN]
-    )
-    return (
-        participants.filter(Exists(delivered))
-        .exclude(Exists(pending))
-        .exclude(Exists(failed))
-        .annotate(
-            last_wave=Max("emails__wave"),
-            last_sent_at=Max("emails__sent_at"),
-            last_claimed_at=Max("emails__claimed_at"),
-        )
-    )
-
-
-def manual_reminder_candidates(survey: Survey, region: Region, *, now=None):
-    """
-    Who a lead's "send a reminder now" would reach: as for the automatic
-    reminders, but at any hour and a day after the last email. The survey's
-    cap holds for both: no one gets more than max_reminders reminders.
-    """
-    now = now or timezone.now()
-    if not survey.is_open(now):
-        return _reminder_base(survey, region).none()
-    cutoff = now - MANUAL_REMINDER_GAP
-    return _reminder_base(survey, region).filter(
-        Q(last_sent_at__lte=cutoff) | Q(last_sent_at__isnull=True, last_claimed_at__lte=cutoff),
-        last_wave__lt=survey.max_reminders,
-    )
-
-
-def due_reminder_candidates(survey: Survey, *, now=None):
-    """
-    Who the survey's reminder policy says is due now: invited, not answered,
-    not opted out, no email failed for good, none pending, fewer reminders
-    than the policy allows, and the last one at least the interval ago.
-    Empty outside the sending window and after closing.
-    """
-    now = now or timezone.now()
-    if not survey.in_reminder_window(now) or survey.max_reminders == 0:
-        return _reminder_base(survey, None).none()
-    cutoff = now - timedelta(days=survey.reminder_interval_days)
-    return _reminder_base(survey, None).filter(
-        Q(last_sent_at__lte=cutoff) | Q(last_sent_at__isnull=True, last_claimed_at__lte=cutoff),
-        last_wave__lt=survey.max_reminders,
-    )
-
-
-def queue_manual_reminder(*, survey: Survey, region: Region, created_by=None, now=None) -> tuple[Mailing | None, int]:
-    """Queue the next wave for everyone manual_reminder_candidates() returns. Twice in a row queues nothing more."""
-    rows = manual_reminder_candidates(survey, region, now=now).values_list("pk", "last_wave")
-    return _queue(
-        survey=survey,
-        region=region,
-        kind=Mailing.Kind.REMINDER,
-        participants=[(pk, last_wave + 1) for pk, last_wave in rows],
-        created_by=created_by,
-    )
-
-
-def queue_due_reminders(*, survey: Survey, now=None, dry_run=False) -> dict[str, int]:
-    """
-    Queue the reminders the policy says are due, one Mailing per region.
-    Returns {region code: count}. Safe to run any number of times: a person
-    has one row per wave, and a queued reminder makes them not due.
-    """
-    due = list(due_reminder_candidates(survey, now=now).values_list("pk", "region_id", "region__code", "last_wave"))
-    by_region: dict[int, list] = {}
-    codes = {}
-    for pk, region_id, code, last_wave in due:
-        by_region.setdefault(region_id, []).append((pk, last_wave + 1))
-        codes[region_id] = code
-    if dry_run:
-        return {codes[r]: len(rows) for r, rows in by_region.items()}
-    queued = {}
-    for region_id, rows in by_region.items():
-        _, count = _queue(
-            survey=survey,
-            region=Region.objects.get(pk=region_id),
-            kind=Mailing.Kind.REMINDER,
-            participants=rows,
-            scheduled=True,
-        )
-        queued[codes[region_id]] = count
-    return queued
-
-
-def uncertain_emails(survey: Survey, region: Region):
-    """The region's emails that may or may not have arrived (their worker stopped in the middle of sending)."""
-    return OutgoingEmail.objects.filter(
-        participant__survey=survey, participant__region=region, status=Status.UNCERTAIN
-    )
-
-
-def requeue_uncertain(*, survey: Survey, region: Region, now=None) -> int:
-    """
-    Put the region's uncertain emails back in the queue, at the lead's word:
-    the mail server may have accepted them, so someone may get an email
-    twice. Whoever has answered or said no meanwhile is skipped when a worker
-    reaches them. Returns how many were queued; running it twice queues
-    nothing more. The send is enqueued when the transaction commits.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        count = uncertain_emails(survey, region).update(
-            status=Status.QUEUED, claim=None, claimed_at=None, next_attempt_at=now, last_error=""
-        )
-        if count:
-            transaction.on_commit(dispatch)
-    return count
-
-
-# Sending -------------------------------------------------------------------
-
-
 @dataclass
 class SendReport:
     sent: int = 0
@@ -247,12 +66,12 @@ class SendReport:
     released: int = 0
     errors: list[str] = field(default_factory=list)
 
-    def add(self, other: "SendReport"):
+    def add(self, other: "SendReport") -> None:
         for name in ("sent", "failed", "retrying", "skipped", "released"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def claim_batch(*, limit: int = BATCH_SIZE, now=None) -> tuple[uuid.UUID, list[OutgoingEmail]]:
+def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> tuple[uuid.UUID, list[OutgoingEmail]]:
     """
     Claim up to `limit` due queued rows for this worker, in one short
     transaction. Rows locked by another worker are skipped, not waited for.
@@ -280,17 +99,19 @@ def claim_batch(*, limit: int = BATCH_SIZE, now=None) -> tuple[uuid.UUID, list[O
     return claim, rows
 
 
-def _why_not(email: OutgoingEmail, now) -> str:
+def _why_not(email: OutgoingEmail, now: datetime) -> str:
     """Why this email must not go out now, or "" if it may."""
     participant = email.participant
     if not participant.token or not participant.email:
-        return "Personuppgifterna är rensade."
+        return _("The personal data has been purged.")
     if participant.has_answered:
-        return "Har redan svarat."
+        return _("Has already answered.")
     if participant.has_opted_out:
-        return "Har avböjt fler e-postmeddelanden."
+        return _("Has said no to more emails.")
+    if participant.survey.has_not_opened(now):
+        return _("The survey has not opened.")
     if not participant.survey.is_open(now):
-        return "Enkäten är stängd." if not participant.survey.has_not_opened(now) else "Enkäten har inte öppnat."
+        return _("The survey is closed.")
     return ""
 
 
@@ -311,18 +132,18 @@ def _describe(error: Exception) -> str:
             f"{code} {message.decode(errors='replace') if isinstance(message, bytes) else message}"
             for code, message in error.recipients.values()
         ]
-        return "Mottagaren avvisades: " + "; ".join(parts)
+        return _("The recipient was refused: %(replies)s") % {"replies": "; ".join(parts)}
     if isinstance(error, smtplib.SMTPResponseException):
         message = (
             error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
         )
-        return f"E-postservern svarade {error.smtp_code}: {message}"
+        return _("The mail server answered %(code)s: %(message)s") % {"code": error.smtp_code, "message": message}
     if isinstance(error, smtplib.SMTPServerDisconnected):
-        return "E-postservern stängde förbindelsen."
+        return _("The mail server closed the connection.")
     if isinstance(error, socket.timeout | TimeoutError):
-        return "E-postservern svarade inte i tid."
+        return _("The mail server did not answer in time.")
     if isinstance(error, ConnectionRefusedError):
-        return "Kunde inte ansluta till e-postservern."
+        return _("Could not connect to the mail server.")
     return f"{type(error).__name__}: {error}"
 
 
@@ -336,17 +157,19 @@ def _connection_broken(error: Exception) -> bool:
     return isinstance(error, OSError)
 
 
-def deliver(claim: uuid.UUID, rows: list[OutgoingEmail], *, now=None) -> SendReport:
+def deliver(claim: uuid.UUID, rows: list[OutgoingEmail]) -> SendReport:
     """
     Send the claimed rows over one SMTP connection. Eligibility is checked
     again for each row just before sending. Transient failures put the row
     back in the queue with a growing delay (or fail it after MAX_ATTEMPTS);
     permanent ones (5xx) fail it with the server's reason. If the connection
     breaks, the rows not yet attempted are released for a later try.
+    Rows whose claim has lapsed (another worker has them now) are left alone,
+    so delivering the same claim twice sends nothing twice.
     """
     report = SendReport()
-    connection = None
-    memo = {}  # the survey's texts and the regions' contacts, looked up once per batch
+    smtp: BaseEmailBackend | None = None
+    memo: dict = {}  # the survey's texts and the regions' contacts, looked up once per batch
     for index, email in enumerate(rows):
         now = timezone.now()
         reason = _why_not(email, now)
@@ -354,20 +177,19 @@ def deliver(claim: uuid.UUID, rows: list[OutgoingEmail], *, now=None) -> SendRep
             _finish(email, claim, status=Status.SKIPPED, last_error=reason)
             report.skipped += 1
             continue
-        kind = "reminder" if email.is_reminder else "invitation"
         message_id = new_message_id()
-        message = survey_email(email.participant, kind=kind, message_id=message_id, memo=memo)
-        if connection is None:
+        message = survey_email(email.participant, kind=email.kind, message_id=message_id, memo=memo)
+        if smtp is None:
             try:
-                connection = get_connection(fail_silently=False)
-                connection.open()
+                smtp = get_connection(fail_silently=False)
+                smtp.open()
             except Exception as error:
                 # No server to talk to: nothing was attempted, so the rows
                 # wait in the queue without using up their attempts.
                 description = _describe(error)
                 report.errors.append(description)
                 report.released += _release(claim, rows[index:], reason=description, now=now)
-                connection = None
+                smtp = None
                 break
         # Our own commit, right before the message leaves: from here on a
         # crash leaves the row `sending`, which the sweep turns into `uncertain`.
@@ -377,7 +199,7 @@ def deliver(claim: uuid.UUID, rows: list[OutgoingEmail], *, now=None) -> SendRep
         if not marked:
             continue  # our claim lapsed and the row went back to the queue
         try:
-            connection.send_messages([message])
+            smtp.send_messages([message])
         except Exception as error:
             attempts = email.attempts + 1
             description = _describe(error)
@@ -390,7 +212,8 @@ def deliver(claim: uuid.UUID, rows: list[OutgoingEmail], *, now=None) -> SendRep
                     email,
                     claim,
                     status=Status.FAILED,
-                    last_error=f"Gav upp efter {attempts} försök. {description}",
+                    last_error=_("Gave up after %(attempts)d tries. %(reason)s")
+                    % {"attempts": attempts, "reason": description},
                     from_status=Status.SENDING,
                 )
                 report.failed += 1
@@ -408,31 +231,39 @@ def deliver(claim: uuid.UUID, rows: list[OutgoingEmail], *, now=None) -> SendRep
             if _connection_broken(error):
                 # A new connection for the rest of the batch; if that fails
                 # too, they are released above.
-                _close(connection)
-                connection = None
+                _close(smtp)
+                smtp = None
             continue
         _mark_sent(email, claim)
         report.sent += 1
-    _close(connection)
+    _close(smtp)
     return report
 
 
-def _close(connection):
-    if connection is None:
+def _close(smtp: BaseEmailBackend | None) -> None:
+    if smtp is None:
         return
     try:
-        connection.close()
+        smtp.close()
     except Exception:  # closing a broken connection may fail too
         logger.debug("closing the SMTP connection failed", exc_info=True)
 
 
-def _finish(email, claim_id, *, status, last_error, from_status=Status.CLAIMED, **fields):
-    OutgoingEmail.objects.filter(pk=email.pk, claim=claim_id, status=from_status).update(
+def _finish(
+    email: OutgoingEmail,
+    claim: uuid.UUID,
+    *,
+    status: str,
+    last_error: str,
+    from_status: str = Status.CLAIMED,
+    **fields: object,
+) -> None:
+    OutgoingEmail.objects.filter(pk=email.pk, claim=claim, status=from_status).update(
         status=status, last_error=last_error[:500], **fields
     )
 
 
-def _mark_sent(email, claim):
+def _mark_sent(email: OutgoingEmail, claim: uuid.UUID) -> None:
     """
     Record a sent message. On PostgreSQL this one commit does not wait for
     the disk: if the database itself crashed right after, the row would be
@@ -447,14 +278,14 @@ def _mark_sent(email, claim):
         _finish(email, claim, status=Status.SENT, last_error="", from_status=Status.SENDING, sent_at=timezone.now())
 
 
-def _release(claim, rows, *, reason, now) -> int:
+def _release(claim: uuid.UUID, rows: list[OutgoingEmail], *, reason: str, now: datetime) -> int:
     """Put claimed rows back in the queue, untried, to wait out a broken connection."""
     return OutgoingEmail.objects.filter(pk__in=[r.pk for r in rows], claim=claim, status=Status.CLAIMED).update(
         status=Status.QUEUED, claim=None, claimed_at=None, next_attempt_at=now + backoff(1), last_error=reason[:500]
     )
 
 
-def send_queued_emails(*, batch_size: int = BATCH_SIZE, time_budget: float = 50.0) -> tuple[SendReport, bool]:
+def drain_queue(*, batch_size: int = BATCH_SIZE, time_budget: float = 50.0) -> tuple[SendReport, bool]:
     """
     Claim and send batches until none are due or the time budget is spent.
     Returns the report and whether due rows remain. Any number of workers may
@@ -473,7 +304,7 @@ def send_queued_emails(*, batch_size: int = BATCH_SIZE, time_budget: float = 50.
             return report, more
 
 
-def recover_stale(*, now=None) -> tuple[int, int]:
+def recover_stale(*, now: datetime | None = None) -> tuple[int, int]:
     """
     Deal with rows whose worker died: claimed but untouched rows go back to
     the queue; rows caught `sending` become `uncertain`. Returns (requeued,
@@ -486,12 +317,13 @@ def recover_stale(*, now=None) -> tuple[int, int]:
     )
     uncertain = OutgoingEmail.objects.filter(status=Status.SENDING, claimed_at__lt=expired).update(
         status=Status.UNCERTAIN,
-        last_error="Arbetsprocessen stoppades mitt i sändningen; det är okänt om meddelandet kom fram.",
+        last_error=_("The worker stopped in the middle of sending; it is not known whether the email arrived."),
     )
     if uncertain:
         logger.warning("%d emails marked uncertain after a worker stopped mid-send", uncertain)
     return requeued, uncertain
 
 
-def has_due_queued(now=None) -> bool:
+def has_due_queued(now: datetime | None = None) -> bool:
+    """Whether any queued row may be sent now."""
     return OutgoingEmail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now or timezone.now()).exists()

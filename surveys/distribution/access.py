@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Participant, ParticipantImport, Region, Survey
+from surveys.models import Participant, ParticipantImport, Region, Survey
 
 
 def regions_for(user: AbstractBaseUser) -> QuerySet[Region]:

@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
-from .models import STOCKHOLM, EmailText, Participant, Region, Survey
+from surveys.models import STOCKHOLM, EmailKind, EmailText, Participant, Region, Survey
 
 PLACEHOLDERS = {
     "greeting": "Hej Anna!",
@@ -54,7 +55,8 @@ def fill(text: str, values: dict, *, html: bool = False) -> str:
     return PLACEHOLDER.sub(replace, text)
 
 
-def texts_for(survey: Survey, kind: str, language: str = "sv") -> Texts:
+def texts_for(survey: Survey, kind: EmailKind, language: str = "sv") -> Texts | None:
+    """The survey's own texts for `kind` in `language`, else the built-in Swedish ones; None for no English text."""
     custom = EmailText.objects.filter(survey=survey, kind=kind, language=language).first()
     if custom:
         return Texts(custom.subject, custom.body_text, custom.body_html)
@@ -91,7 +93,7 @@ def values_for(participant: Participant, memo: dict | None = None) -> dict:
     contact_name, contact_email = _memo(memo, ("contact", region.pk), lambda: contact_for(region))
     closing_date = _memo(memo, ("closing", survey.pk), lambda: _closing_date(survey))
     return {
-        "greeting": f"Hej {participant.name}!" if participant.name else "Hej!",
+        "greeting": _("Hello %(name)s!") % {"name": participant.name} if participant.name else _("Hello!"),
         "name": participant.name,
         "link": settings.SITE_URL + reverse("surveys:answer", args=[participant.token]),
         "closing_date": closing_date,
@@ -108,17 +110,27 @@ def _closing_date(survey: Survey) -> str:
 
 
 def survey_email(
-    participant: Participant, *, kind: str, message_id: str | None = None, memo: dict | None = None
+    participant: Participant, *, kind: EmailKind, message_id: str | None = None, memo: dict | None = None
 ) -> EmailMultiAlternatives:
     """
     The invitation or reminder for one participant, ready to send. Builds the
     same message every time it is called; sends nothing. `memo`, a dict kept
     for one batch, saves looking up the survey's texts and the region's
-    contact again for every message.
+    contact again for every message. The email is Swedish first, whatever
+    the language of the page that asks for it (a lead's preview in English
+    shows the email the participant gets).
     """
+    with translation.override("sv"):
+        return _survey_email(participant, kind=kind, message_id=message_id, memo=memo)
+
+
+def _survey_email(
+    participant: Participant, *, kind: EmailKind, message_id: str | None, memo: dict | None
+) -> EmailMultiAlternatives:
     values = values_for(participant, memo)
     survey = participant.survey
     swedish = _memo(memo, ("texts", survey.pk, kind, "sv"), lambda: texts_for(survey, kind, "sv"))
+    assert swedish is not None, "the built-in Swedish texts are always there"
     english = _memo(memo, ("texts", survey.pk, kind, "en"), lambda: texts_for(survey, kind, "en"))
 
     subject = fill(swedish.subject, values).replace("\n", " ")
@@ -138,7 +150,7 @@ def survey_email(
             # Built here from escaped values (or staff's own HTML).
             "body": mark_safe(html),  # noqa: S308
             "language": "sv",
-            "button": "Svara på enkäten" if kind == EmailText.Kind.INVITATION else "Svara nu",
+            "button": _("Answer the survey") if kind == EmailKind.INVITATION else _("Answer now"),
         },
     )
 

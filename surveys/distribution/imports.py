@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+
+from .addresses import address_key, clean_address
 
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_TEXT_LENGTH = 200  # names and organisations
-MAX_EMAIL_LENGTH = 254  # as Participant.email (EmailField)
 # An .xlsx is a zip archive. One that unpacks to far more than a real list of
 # MAX_ROWS participants would is refused before openpyxl reads it.
 MAX_XLSX_UNPACKED_BYTES = 25 * MAX_BYTES
@@ -65,9 +65,6 @@ CSV_DELIMITERS = (";", ",", "\t")  # in order of preference when a header line h
 # Characters that do not occur in a text file but do in binary data (C0 and C1 controls except tab and line breaks).
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _HEADER_NOISE = re.compile(r"[\s\-_.:*\u200b\u200c\u200d\u2060\ufeff]+")
-_EDGE_SPACE = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff]+|[\s\u200b\u200c\u200d\u2060\ufeff]+$")
-_QUOTE_PAIRS = {("<", ">"), ('"', '"'), ("'", "'"), ("“", "”"), ("”", "”"), ("„", "“"), ("‘", "’"), ("’", "’")}
-_QUOTE_PAIRS |= {("«", "»"), ("»", "»"), ("[", "]"), ("(", ")")}
 _SEP_HINT = re.compile(r"sep=(.)", re.IGNORECASE)  # Excel's optional first line, e.g. "sep=;"
 
 
@@ -149,7 +146,7 @@ def parse_participant_file(*, data: bytes, filename: str, existing_emails: Colle
             raise _FileError(_("The file has no participants."))
     except _FileError as error:
         return ImportReport(valid=[], rejected=[], error=error.message, columns=[])
-    existing = {email.strip().lower() for email in existing_emails}
+    existing = {address_key(email.strip()) for email in existing_emails}
     return _check_rows(table, index, existing)
 
 
@@ -355,7 +352,7 @@ def _check_rows(table: _Table, index: dict[str, int], existing: set[str]) -> Imp
         if reason is None:
             level, reason = _clean_level(values.get(LEVEL, ""))
         if reason is None:
-            key = email.lower()
+            key = address_key(email)
             if key in existing:
                 reason = _("“%(email)s” is already in the survey.") % {"email": email}
             elif key in first_line_of:
@@ -372,23 +369,10 @@ def _check_rows(table: _Table, index: dict[str, int], existing: set[str]) -> Imp
 
 def _clean_email(raw: str) -> tuple[str, str | None]:
     """The normalised address and None, or "" and the reason it cannot be used."""
-    value = _EDGE_SPACE.sub("", raw)
-    while len(value) >= 2 and (value[0], value[-1]) in _QUOTE_PAIRS:
-        value = _EDGE_SPACE.sub("", value[1:-1])
-    if value[:7].lower() == "mailto:":
-        value = _EDGE_SPACE.sub("", value[7:])
-    if not value:
-        return "", _("The email address is missing.")
-    if len(value) > MAX_EMAIL_LENGTH:
-        return "", _("The email address is longer than %(max)d characters.") % {"max": MAX_EMAIL_LENGTH}
-    local, at, domain = value.rpartition("@")
-    if at:
-        value = f"{local}@{domain.lower()}"
     try:
-        validate_email(value)
-    except ValidationError:
-        return "", _("“%(value)s” is not a valid email address.") % {"value": value}
-    return value, None
+        return clean_address(raw), None
+    except ValidationError as error:
+        return "", error.messages[0]
 
 
 def _clean_text(raw: str, column: str) -> tuple[str, str | None]:

@@ -1,0 +1,95 @@
+"""
+What the published results pages keep in the cache, under which key, and
+what moves it on. The one home of every cache of the results side.
+
+Only published versions are cached: a version never changes once published.
+The staff preview (live numbers) is never cached. Three layers:
+
+1. Whole pages for visitors who are not logged in and have no message
+   waiting (whole_page_for_visitors), in the shared cache (Redis) under
+   results-page:<slug>:<latest version>:<language>:<path>.
+2. Fragments of the same pages for everyone else: the {% cache %} blocks in
+   templates/results/*.html, kept fragment_seconds() and keyed by survey,
+   version, latest version and language.
+3. Each process's decoded numbers of the last few snapshots (frozen_data),
+   by snapshot id and time of publication.
+
+Layers 1 and 2 are keyed by the survey's latest version, kept under
+latest_version_key(slug). publish_snapshot() moves it on with
+version_published() once its transaction commits, so a new version shows at
+once; the older entries are never read again and expire after
+PUBLISHED_PAGE_SECONDS. Where the cache has lost the latest version (a
+restart, an eviction), the pages say it again with remember_latest().
+"""
+
+from collections.abc import Callable
+from functools import lru_cache, wraps
+
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from .models import Snapshot
+from .snapshot import Results
+
+PUBLISHED_PAGE_SECONDS = 24 * 60 * 60
+
+
+def latest_version_key(slug: str) -> str:
+    return f"results-latest:{slug}"
+
+
+def version_published(slug: str, version: int) -> None:
+    """Move the survey's pages on to `version` (call after the publication has committed)."""
+    cache.set(latest_version_key(slug), version, PUBLISHED_PAGE_SECONDS)
+
+
+def remember_latest(slug: str, version: int) -> None:
+    """Say the latest version again where the cache has lost it; never moves it back."""
+    cache.add(latest_version_key(slug), version, PUBLISHED_PAGE_SECONDS)
+
+
+def fragment_seconds(*, preview: bool) -> int:
+    """How long the templates keep a fragment: published versions a day, live previews never."""
+    return 0 if preview else PUBLISHED_PAGE_SECONDS
+
+
+def whole_page_for_visitors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """
+    Keep a published page whole in the cache for visitors who are not logged
+    in (staff see more) and have no message waiting, per language and
+    address, under the survey's latest version. The pages hold nothing per
+    visitor (no form, no token).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated or CookieStorage.cookie_name in request.COOKIES:
+            return view(request, slug, *args, **kwargs)
+        latest = cache.get(latest_version_key(slug))
+        key = f"results-page:{slug}:{latest}:{translation.get_language()}:{request.get_full_path()}"
+        if latest is not None:
+            page = cache.get(key)
+            if page is not None:
+                return HttpResponse(page)
+        response = view(request, slug, *args, **kwargs)
+        if latest is not None and response.status_code == 200:
+            cache.set(key, response.content, PUBLISHED_PAGE_SECONDS)
+        return response
+
+    return wrapper
+
+
+@lru_cache(maxsize=32)
+def _frozen_data(snapshot_pk: int, published_at: str) -> Results:
+    return Snapshot.objects.values_list("data", flat=True).get(pk=snapshot_pk)
+
+
+def frozen_data(snapshot: Snapshot) -> Results:
+    """
+    A published snapshot's numbers. A snapshot never changes once published,
+    so each process keeps the last few it has read instead of reading and
+    decoding them again for every page. Callers must not change the dict.
+    """
+    return _frozen_data(snapshot.pk, snapshot.published_at.isoformat())

@@ -1,0 +1,120 @@
+"""
+Writes to a survey's participant list: importing a checked list, adding
+and removing people, and a participant's own opt-out.
+"""
+
+from dataclasses import asdict
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from surveys.models import Participant, ParticipantImport, Region, Survey
+
+from .addresses import address_key
+from .imports import parse_participant_file
+
+
+def opt_out(*, participant: Participant, now: datetime | None = None) -> bool:
+    """
+    Stop further emails to the participant. Their queued emails are skipped
+    when a worker reaches them. Returns False if they had already opted out;
+    running it twice changes nothing.
+    """
+    now = now or timezone.now()
+    return bool(Participant.objects.filter(pk=participant.pk, opted_out_at__isnull=True).update(opted_out_at=now))
+
+
+class AlreadyConfirmed(Exception):
+    """The import was confirmed (or cancelled) before; nothing more was written."""
+
+
+class CannotRemoveAnswered(Exception):
+    """A participant who has answered stays: the counts depend on them."""
+
+
+def existing_addresses(survey: Survey) -> set[str]:
+    """The survey's addresses as address_key() compares them: a list must not add any of them again."""
+    addresses = Participant.objects.filter(survey=survey).exclude(email="").values_list("email", flat=True)
+    return {address_key(address) for address in addresses}
+
+
+class UnreadableFile(Exception):
+    """The uploaded file cannot be read as a list at all; the message says why."""
+
+
+def check_participant_file(
+    *, survey: Survey, region: Region, data: bytes, filename: str, user: User | None = None
+) -> ParticipantImport:
+    """
+    Read an uploaded list and keep the result for the lead to review. Writes
+    no participant: the valid rows wait in a ParticipantImport until
+    confirm_import(). A file that cannot be read at all raises
+    UnreadableFile with the reason.
+    """
+    report = parse_participant_file(data=data, filename=filename, existing_emails=existing_addresses(survey))
+    if report.error:
+        raise UnreadableFile(report.error)
+    return ParticipantImport.objects.create(
+        survey=survey,
+        region=region,
+        created_by=user,
+        filename=filename[:255],
+        valid_rows=[asdict(row) for row in report.valid],
+        rejected_rows=[asdict(row) for row in report.rejected],
+    )
+
+
+@transaction.atomic
+def confirm_import(*, participant_import: ParticipantImport, now: datetime | None = None) -> int:
+    """
+    Add the import's valid rows to the survey, all in one transaction.
+    Addresses that reached the survey since the preview are left out, not
+    doubled. Confirming twice (a double click) writes nothing the second
+    time and raises AlreadyConfirmed. Returns how many were added.
+    """
+    now = now or timezone.now()
+    claimed = ParticipantImport.objects.filter(
+        pk=participant_import.pk, status=ParticipantImport.Status.PREVIEW
+    ).update(status=ParticipantImport.Status.CONFIRMED, confirmed_at=now)
+    if not claimed:
+        raise AlreadyConfirmed
+    before = Participant.objects.filter(survey_id=participant_import.survey_id).count()
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                survey_id=participant_import.survey_id,
+                region_id=participant_import.region_id,
+                email=row["email"],
+                name=row["name"],
+                organisation=row["organisation"],
+                level=row["level"],
+            )
+            for row in participant_import.valid_rows
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    created = Participant.objects.filter(survey_id=participant_import.survey_id).count() - before
+    ParticipantImport.objects.filter(pk=participant_import.pk).update(created_count=created)
+    participant_import.status = ParticipantImport.Status.CONFIRMED
+    participant_import.created_count = created
+    return created
+
+
+def cancel_import(*, participant_import: ParticipantImport) -> bool:
+    """Drop a list that waits for confirmation, and its rows. False if it was handled already; safe twice."""
+    return bool(
+        ParticipantImport.objects.filter(pk=participant_import.pk, status=ParticipantImport.Status.PREVIEW).update(
+            status=ParticipantImport.Status.CANCELLED, valid_rows=[], rejected_rows=[]
+        )
+    )
+
+
+@transaction.atomic
+def remove_participant(*, participant: Participant) -> None:
+    """Delete a participant who has not answered, with their emails. Raises CannotRemoveAnswered otherwise."""
+    deleted, _ = Participant.objects.filter(pk=participant.pk, answered_at__isnull=True).delete()
+    if not deleted and Participant.objects.filter(pk=participant.pk).exists():
+        raise CannotRemoveAnswered
