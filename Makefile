@@ -31,7 +31,7 @@ run: setup
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
-# Every test. Uses DATABASE_URL and REDIS_URL when set (CI sets both).
+# Every test, after ruff and mypy. Uses DATABASE_URL and REDIS_URL when set (CI sets both).
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -44,6 +44,7 @@ bench: setup
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DEBUG=true $(BIN)/mypy
 
 format:
 	$(BIN)/ruff check --fix .

@@ -5,11 +5,14 @@ shown next to a table with the same numbers, which is what screen readers
 read (the SVG itself is marked as an image with a short description).
 """
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils.formats import number_format
 
 from .models import localized
+from .snapshot import AreaRow, RegionBlock
 
 BAR_LEFT = 400  # room for the area names
 BAR_WIDTH = 420
@@ -33,7 +36,7 @@ def _nice_max(value: float) -> float:
     return 100
 
 
-def bar_chart(areas: list[dict]) -> dict:
+def bar_chart(areas: Sequence[AreaRow]) -> dict[str, Any]:
     """Horizontal bars of each area's share, with its 95 % interval as a whisker."""
     top = _nice_max(max((a["high"] for a in areas), default=10))
     scale = BAR_WIDTH / top
@@ -92,7 +95,7 @@ def _signed(value: float) -> str:
     return ("+" if value > 0 else "−") + text
 
 
-def heat_map(national: list[dict], regions: list[dict]) -> dict:
+def heat_map(national: Sequence[AreaRow], regions: Sequence[RegionBlock]) -> dict[str, Any]:
     """Rows: areas in the national order. Columns: regions. Cells: the region's share minus the nation's."""
     columns = []
     for index, region in enumerate(regions):

@@ -5,11 +5,16 @@ read only snapshots, so answers that arrive later change nothing until the
 next publication. Earlier snapshots stay readable.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Survey
+
+from .snapshot import CommentaryBlock
 
 
 class Snapshot(models.Model):
@@ -60,7 +65,7 @@ class Commentary(models.Model):
     def __str__(self):
         return self.heading_sv or self.get_kind_display()
 
-    def frozen(self) -> dict:
+    def frozen(self) -> CommentaryBlock:
         return {
             "kind": self.kind,
             "heading_sv": self.heading_sv,
@@ -73,7 +78,7 @@ class Commentary(models.Model):
         }
 
 
-def localized(item: dict, field: str) -> str:
+def localized(item: Mapping[str, Any], field: str) -> str:
     """item[field_en] in English when there is one, else item[field_sv]."""
     if (get_language() or "sv").startswith("en") and item.get(f"{field}_en"):
         return item[f"{field}_en"]

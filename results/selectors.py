@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
@@ -28,19 +27,13 @@ NATION, REGION, LEVEL = "nation", "region", "level"
 Group = tuple[str, Hashable]
 
 
-class Sums(TypedDict):
-    points: int
-    points_sq: int
-    chosen: int
-    firsts: int
-    position_sum: int
-
-
+# The sums of one area in one group, by name: FIGURES.
+Sums = dict[str, int]
 FIGURES = ("points", "points_sq", "chosen", "firsts", "position_sum")
 
 
 def _no_sums() -> Sums:
-    return {"points": 0, "points_sq": 0, "chosen": 0, "firsts": 0, "position_sum": 0}
+    return dict.fromkeys(FIGURES, 0)
 
 
 def _groups_of(region_id: int, level: str) -> tuple[Group, Group, Group]:

@@ -6,17 +6,21 @@ the publication. Staff also see live results with a preview banner.
 
 import csv
 import io
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from itertools import groupby
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from msi_survey.http import AuthenticatedHttpRequest
 from surveys.models import RankedArea, Survey
 
 from . import charts
@@ -24,9 +28,10 @@ from .cache import fragment_seconds, frozen_data, remember_latest, whole_page_fo
 from .models import Commentary, Snapshot, localized
 from .selectors import build_results
 from .services import AlreadyPublished, publish_snapshot
+from .snapshot import AreaRow, Results
 
 
-def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list]:
+def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list[tuple[int, datetime]]]:
     """
     The survey, the snapshot asked for (the latest by default) and the list
     of versions, in one query; 404 if unpublished. The snapshot's numbers are
@@ -45,7 +50,14 @@ def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, 
     return snapshot.survey, snapshot, [(s.version, s.published_at) for s in snapshots]
 
 
-def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=False) -> dict:
+def _context(
+    survey: Survey,
+    data: Results,
+    *,
+    snapshot: Snapshot | None = None,
+    versions: Sequence[tuple[int, datetime]] = (),
+    preview: bool = False,
+) -> dict[str, Any]:
     national = data["national"]
     areas = national["areas"] or []
     shown_regions = [r for r in data["regions"] if not r["suppressed"]]
@@ -80,7 +92,7 @@ def _context(survey: Survey, data: dict, *, snapshot=None, versions=(), preview=
 
 
 @whole_page_for_visitors
-def national(request, slug):
+def national(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         survey, snapshot, versions = _snapshot(slug)
     except Http404:
@@ -93,7 +105,7 @@ def national(request, slug):
 
 
 @whole_page_for_visitors
-def version(request, slug, number):
+def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     survey, snapshot, versions = _snapshot(slug, number)
     return render(
         request, "results/national.html", _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
@@ -101,7 +113,7 @@ def version(request, slug, number):
 
 
 @whole_page_for_visitors
-def region(request, slug, code, number=None):
+def region(request: HttpRequest, slug: str, code: str, number: int | None = None) -> HttpResponse:
     survey, snapshot, versions = _snapshot(slug, number)
     block = next((r for r in frozen_data(snapshot)["regions"] if r["code"] == code), None)
     if block is None:
@@ -112,7 +124,7 @@ def region(request, slug, code, number=None):
 
 
 @whole_page_for_visitors
-def versions(request, slug):
+def versions(request: HttpRequest, slug: str) -> HttpResponse:
     survey, snapshot, versions = _snapshot(slug)
     return render(
         request,
@@ -122,7 +134,7 @@ def versions(request, slug):
 
 
 @staff_member_required
-def preview(request, slug):
+def preview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     data = build_results(survey)
     data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
@@ -132,7 +144,7 @@ def preview(request, slug):
 
 @staff_member_required
 @require_POST
-def publish(request, slug):
+def publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     try:
         based_on = int(request.POST.get("based_on", ""))
@@ -162,7 +174,7 @@ AREA_COLUMNS = [
 ]  # fmt: skip
 
 
-def _area_row(row: dict) -> list:
+def _area_row(row: AreaRow) -> list[object]:
     return [
         row["code"], row["title_sv"], row["points"], f"{row['share']:.1f}", row["rank"], f"{row['low']:.1f}",
         f"{row['high']:.1f}", row["rank_low"], row["rank_high"], row["chosen_by"], row["first_by"],
@@ -170,7 +182,7 @@ def _area_row(row: dict) -> list:
     ]  # fmt: skip
 
 
-def results_csv(request, slug):
+def results_csv(request: HttpRequest, slug: str) -> HttpResponse:
     survey, snapshot, _versions = _snapshot(slug)
     response = _csv_response(f"{survey.slug}-results.csv")
     writer = csv.writer(response)
@@ -180,7 +192,7 @@ def results_csv(request, slug):
     return response
 
 
-def results_xlsx(request, slug):
+def results_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
     from openpyxl import Workbook
 
     survey, snapshot, _versions = _snapshot(slug)
@@ -228,12 +240,12 @@ def results_xlsx(request, slug):
 
 
 class _Echo:
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
 @staff_member_required
-def responses_csv(request, slug):
+def responses_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """
     Every anonymous answer, one row per response: region, level and the
     areas in order. Streamed in chunks from one ordered query, so memory stays
@@ -249,12 +261,12 @@ def responses_csv(request, slug):
     )
     writer = csv.writer(_Echo())
 
-    def lines():
+    def lines() -> Iterator[str]:
         yield writer.writerow(["region", "level", *places])
-        for _response, group in groupby(rows, key=lambda row: row[0]):
-            group = list(group)
-            codes = [row[3] for row in group]
-            yield writer.writerow([group[0][1], group[0][2], *codes])
+        for _response, places_of_one in groupby(rows, key=lambda row: row[0]):
+            answer = list(places_of_one)
+            codes = [row[3] for row in answer]
+            yield writer.writerow([answer[0][1], answer[0][2], *codes])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{survey.slug}-responses.csv"'

@@ -29,7 +29,7 @@ class EmailTextForm(forms.ModelForm):
         fields = ["kind", "language", "subject", "body_text", "body_html"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in ("subject", "body_text", "body_html"):
             unknown = unknown_placeholders(cleaned.get(name) or "")
             if unknown:
@@ -93,7 +93,7 @@ class ParticipantAdmin(admin.ModelAdmin):
 
 class RankedAreaInline(admin.TabularInline):
     model = RankedArea
-    fields = ["position", "area"]
+    fields = ("position", "area")
     readonly_fields = fields
     extra = 0
     can_delete = False

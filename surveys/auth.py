@@ -7,6 +7,8 @@ the limit, log-in is refused for that name or address until the window has
 passed, even with the right password, and the form says how long to wait.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
@@ -44,8 +46,8 @@ def clear_failures(request, username: str):
 THROTTLED = _("Too many failed attempts. Wait 15 minutes and try again, or ask staff to reset your password.")
 
 
-class ThrottleMixin:
-    def clean(self):
+class ThrottleMixin(AuthenticationForm):
+    def clean(self) -> dict[str, Any]:
         username = self.data.get("username", "")
         if is_locked(self.request, username):
             raise forms.ValidationError(THROTTLED, code="throttled")
@@ -58,7 +60,7 @@ class ThrottleMixin:
         return cleaned
 
 
-class ThrottledAuthenticationForm(ThrottleMixin, AuthenticationForm):
+class ThrottledAuthenticationForm(ThrottleMixin):
     pass
 
 

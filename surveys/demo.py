@@ -167,21 +167,20 @@ def generate_rankings(rank_count: int = 5) -> list[tuple[str, list[str]]]:
         place = rng.randrange(rank_count)
         if rng.random() < 0.5 and place < rank_count - 1:
             changes = {ranking[place]: -1, ranking[place + 1]: +1}
-            move = ("swap", place)
+            newcomer = None  # swap with the next place
         else:
             newcomer = rng.choice([c for c in codes if c not in ranking])
             worth = rank_count - place
             changes = {ranking[place]: -worth, newcomer: +worth}
-            move = ("replace", place, newcomer)
         gain = sum((points[c] - target[c]) ** 2 - (points[c] + d - target[c]) ** 2 for c, d in changes.items())
         if gain <= 0:
             continue
         for code, delta in changes.items():
             points[code] += delta
-        if move[0] == "swap":
+        if newcomer is None:
             ranking[place], ranking[place + 1] = ranking[place + 1], ranking[place]
         else:
-            ranking[place] = move[2]
+            ranking[place] = newcomer
     else:
         raise RuntimeError("the demo answers did not converge on the published shares")
     return answers

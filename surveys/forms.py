@@ -34,7 +34,7 @@ class RankingWidget(forms.Widget):
         after the last one) is returned too, so that the field can reject
         it instead of silently dropping it.
         """
-        values = []
+        values: list[str] = []
         for key in self.subwidget_names(name):
             submitted = data.getlist(key) if hasattr(data, "getlist") else [data.get(key, "")]
             values.extend(submitted if submitted else [""])

@@ -68,7 +68,8 @@ def texts_for(survey: Survey, kind: EmailKind, language: str = "sv") -> Texts | 
 
 
 def _source(name: str) -> str:
-    return get_template(name).template.source
+    # The backend's template object keeps its source (not in Django's type stubs).
+    return get_template(name).template.source  # type: ignore[attr-defined]
 
 
 def contact_for(region: Region) -> tuple[str, str]:

@@ -333,6 +333,7 @@ def _check_rows(table: _Table, index: dict[str, int], existing: set[str]) -> Imp
     report = ImportReport(valid=[], rejected=[], error=None, columns=list(index))
     first_line_of: dict[str, int] = {}  # lower-cased email -> line of its valid row
     for line, cells in table.rows:
+        reason: str | None
         count = len(cells)
         values = {column: cells[position] if position < count else "" for column, position in index.items()}
         if table.strict_width and count > width and not _is_blank(cells[width:]):

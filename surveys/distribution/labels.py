@@ -4,9 +4,12 @@ pages and in the list they download: one home for each label.
 """
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import OutgoingEmail, Participant
+
+StrOrPromise = str | Promise
 
 
 class ParticipantStatus(models.TextChoices):
@@ -33,7 +36,7 @@ def wave_label(wave: int | None) -> str:
 
 
 # How the lead's list names an email's status: short, lower case, after the wave.
-EMAIL_STATUS_LABELS = {
+EMAIL_STATUS_LABELS: dict[str, StrOrPromise] = {
     OutgoingEmail.Status.SENT: _("sent"),
     OutgoingEmail.Status.FAILED: _("failed"),
     OutgoingEmail.Status.UNCERTAIN: _("uncertain"),

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,7 +11,7 @@ class SurveyStillOpen(Exception):
 
 
 @transaction.atomic
-def purge_personal_data(*, survey: Survey, now=None) -> int:
+def purge_personal_data(*, survey: Survey, now: datetime | None = None) -> int:
     """
     Remove names, email addresses, organisations and personal links of the
     survey's participants, the uploaded lists, and the error texts of their
@@ -36,12 +38,12 @@ def purge_personal_data(*, survey: Survey, now=None) -> int:
     return cleared
 
 
-def purge_due_surveys(*, now=None) -> list[str]:
+def purge_due_surveys(*, now: datetime | None = None) -> list[str]:
     """Purge every closed survey whose purge_after_days have passed. Returns their slugs."""
     now = now or timezone.now()
     purged = []
     for survey in Survey.objects.filter(purge_after_days__isnull=False, closes_at__lt=now):
-        if survey.closes_at + timezone.timedelta(days=survey.purge_after_days) > now:
+        if survey.closes_at + timedelta(days=survey.purge_after_days or 0) > now:
             continue
         if survey.personal_data_purged_at is not None:
             continue

@@ -8,6 +8,7 @@ here can run any number of times: a row that exists already is left alone.
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -15,6 +16,17 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from surveys.models import EmailKind, Mailing, OutgoingEmail, Participant, Region, Survey
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _LastEmail(TypedDict):
+        last_wave: int | None
+        last_sent_at: datetime | None
+        last_claimed_at: datetime | None
+
+    # Participants with their last email's wave and times (_reminder_base).
+    ReminderCandidates = QuerySet[WithAnnotations[Participant, _LastEmail]]
 
 logger = logging.getLogger(__name__)
 Status = OutgoingEmail.Status
@@ -89,7 +101,7 @@ def queue_invitations(*, survey: Survey, region: Region, created_by: User | None
     )
 
 
-def _reminder_base(survey: Survey, region: Region | None) -> QuerySet[Participant]:
+def _reminder_base(survey: Survey, region: Region | None) -> "ReminderCandidates":
     """Participants who may get a reminder at all, annotated with their last wave and when it went out."""
     participants = Participant.objects.filter(survey=survey).reachable()
     if region is not None:
@@ -111,9 +123,7 @@ def _reminder_base(survey: Survey, region: Region | None) -> QuerySet[Participan
     )
 
 
-def manual_reminder_candidates(
-    survey: Survey, region: Region, *, now: datetime | None = None
-) -> QuerySet[Participant]:
+def manual_reminder_candidates(survey: Survey, region: Region, *, now: datetime | None = None) -> "ReminderCandidates":
     """
     Who a lead's "send a reminder now" would reach: as for the automatic
     reminders, but at any hour and a day after the last email. The survey's
@@ -129,7 +139,7 @@ def manual_reminder_candidates(
     )
 
 
-def due_reminder_candidates(survey: Survey, *, now: datetime | None = None) -> QuerySet[Participant]:
+def due_reminder_candidates(survey: Survey, *, now: datetime | None = None) -> "ReminderCandidates":
     """
     Who the survey's reminder policy says is due now: invited, not answered,
     not opted out, no email failed for good, none pending, fewer reminders
@@ -146,6 +156,12 @@ def due_reminder_candidates(survey: Survey, *, now: datetime | None = None) -> Q
     )
 
 
+def _next_wave(last_wave: int | None) -> int:
+    # Everyone a reminder may reach has had the invitation (wave 0), so last_wave is never None.
+    assert last_wave is not None
+    return last_wave + 1
+
+
 def queue_manual_reminder(
     *, survey: Survey, region: Region, created_by: User | None = None, now: datetime | None = None
 ) -> tuple[Mailing | None, int]:
@@ -155,7 +171,7 @@ def queue_manual_reminder(
         survey=survey,
         region=region,
         kind=EmailKind.REMINDER,
-        participants=[(pk, last_wave + 1) for pk, last_wave in rows],
+        participants=[(pk, _next_wave(last_wave)) for pk, last_wave in rows],
         created_by=created_by,
     )
 
@@ -170,7 +186,7 @@ def queue_due_reminders(*, survey: Survey, now: datetime | None = None, dry_run:
     by_region: dict[int, list] = {}
     codes = {}
     for pk, region_id, code, last_wave in due:
-        by_region.setdefault(region_id, []).append((pk, last_wave + 1))
+        by_region.setdefault(region_id, []).append((pk, _next_wave(last_wave)))
         codes[region_id] = code
     if dry_run:
         return {codes[r]: len(rows) for r, rows in by_region.items()}

@@ -1,6 +1,8 @@
 """Read-side queries of distribution, for the lead's pages and for answering; aggregates are done in SQL."""
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -8,6 +10,18 @@ from django.utils import timezone
 from surveys.models import Mailing, OutgoingEmail, Participant, Region, Survey
 
 Status = OutgoingEmail.Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class LastEmail(TypedDict):
+    """What participants_for_lead() tells of each participant's last email."""
+
+    last_wave: int | None
+    last_status: str | None
+    last_sent_at: datetime | None
+    last_error: str | None
 
 
 def wave_that_reached(participant_ref: str) -> Subquery:
@@ -88,7 +102,7 @@ PARTICIPANT_FILTERS = {
 
 def participants_for_lead(
     survey: Survey, region: Region, *, search: str = "", status: str = ""
-) -> QuerySet[Participant]:
+) -> "QuerySet[WithAnnotations[Participant, LastEmail]]":
     """The region's participants with their last email (wave, status, time, error); never their answers."""
     last = OutgoingEmail.objects.filter(participant=OuterRef("pk")).order_by("-wave")
     participants = Participant.objects.filter(survey=survey, region=region)

@@ -251,14 +251,14 @@ def _close(smtp: BaseEmailBackend | None) -> None:
 
 def _finish(
     email: OutgoingEmail,
-    claim: uuid.UUID,
+    claim_id: uuid.UUID,
     *,
     status: str,
     last_error: str,
     from_status: str = Status.CLAIMED,
     **fields: object,
 ) -> None:
-    OutgoingEmail.objects.filter(pk=email.pk, claim=claim, status=from_status).update(
+    OutgoingEmail.objects.filter(pk=email.pk, claim=claim_id, status=from_status).update(
         status=status, last_error=last_error[:500], **fields
     )
 

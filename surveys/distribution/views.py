@@ -20,13 +20,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from msi_survey.http import AuthenticatedHttpRequest
 from surveys.models import EmailKind, Participant, ParticipantImport, Region, Survey
 
 from . import queueing, selectors
-from .access import get_import_for_user, get_participant_for_user, get_survey_region_for_user, regions_for
+from .access import (
+    get_import_for_user,
+    get_participant_for_user,
+    get_survey_region_for_user,
+    regions_for,
+)
 from .emails import survey_email
 from .forms import ConfirmForm, ImportForm, ParticipantForm
-from .labels import ParticipantStatus, participant_status, wave_label
+from .labels import ParticipantStatus, StrOrPromise, participant_status, wave_label
 from .participants import (
     AlreadyConfirmed,
     CannotRemoveAnswered,
@@ -48,7 +54,7 @@ def _region_url(survey: Survey, region: Region) -> HttpResponseRedirect:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     regions = list(regions_for(request.user).order_by("name"))
     if not regions:
         raise Http404
@@ -60,7 +66,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def region_page(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def region_page(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     search = request.GET.get("q", "").strip()[:100]
     status = request.GET.get("status", "")
@@ -89,7 +95,7 @@ def region_page(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     )
 
 
-def _filter_choices() -> list[tuple[str, str]]:
+def _filter_choices() -> list[tuple[str, StrOrPromise]]:
     return [
         ("", _("Everyone")),
         (ParticipantStatus.NOT_ANSWERED, ParticipantStatus.NOT_ANSWERED.label),
@@ -102,7 +108,7 @@ def _filter_choices() -> list[tuple[str, str]]:
 
 
 @login_required
-def progress(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def progress(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     return JsonResponse(
         {
@@ -113,7 +119,7 @@ def progress(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 
 @login_required
-def participants_csv(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def participants_csv(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{survey.slug}-{region.code}-deltagare.csv"'
@@ -139,7 +145,7 @@ def participants_csv(request: HttpRequest, slug: str, code: str) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -157,7 +163,7 @@ def import_upload(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_preview(request: HttpRequest, slug: str, code: str, import_id: uuid.UUID) -> HttpResponse:
+def import_preview(request: AuthenticatedHttpRequest, slug: str, code: str, import_id: uuid.UUID) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     checked = get_import_for_user(request.user, survey, region, import_id)
     if request.method == "POST":
@@ -190,7 +196,7 @@ def import_preview(request: HttpRequest, slug: str, code: str, import_id: uuid.U
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def participant_add(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def participant_add(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     form = ParticipantForm(request.POST or None, survey=survey)
     if request.method == "POST" and form.is_valid():
@@ -208,7 +214,7 @@ def participant_add(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def participant_edit(request: HttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
+def participant_edit(request: AuthenticatedHttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     participant = get_participant_for_user(request.user, survey, region, pk)
     form = ParticipantForm(request.POST or None, instance=participant, survey=survey)
@@ -225,7 +231,7 @@ def participant_edit(request: HttpRequest, slug: str, code: str, pk: int) -> Htt
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def participant_remove(request: HttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
+def participant_remove(request: AuthenticatedHttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     participant = get_participant_for_user(request.user, survey, region, pk)
     if request.method == "POST":
@@ -245,7 +251,7 @@ def participant_remove(request: HttpRequest, slug: str, code: str, pk: int) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def send_invitations(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def send_invitations(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     return _confirm_send(
         request,
@@ -259,7 +265,7 @@ def send_invitations(request: HttpRequest, slug: str, code: str) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def send_reminder(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def send_reminder(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     return _confirm_send(
         request,
@@ -273,7 +279,7 @@ def send_reminder(request: HttpRequest, slug: str, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def resend_uncertain(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+def resend_uncertain(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     """GET: say how many emails are uncertain and what sending them again means. POST: queue them again."""
     survey, region = get_survey_region_for_user(request.user, slug, code)
     return _confirm_send(
@@ -293,7 +299,7 @@ def _on_its_way(n: int) -> str:
 
 
 def _confirm_send(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     survey: Survey,
     region: Region,
     *,
@@ -338,7 +344,7 @@ def _confirm_send(
 
 
 @login_required
-def email_preview(request: HttpRequest, slug: str, code: str, kind: str) -> HttpResponse:
+def email_preview(request: AuthenticatedHttpRequest, slug: str, code: str, kind: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     if kind not in EmailKind.values:
         raise Http404
@@ -347,7 +353,7 @@ def email_preview(request: HttpRequest, slug: str, code: str, kind: str) -> Http
         # Nobody in the list yet: show the email to a made-up person.
         participant = Participant(survey=survey, region=region, email="namn@kommun.example.se", name="Anna Exempel")
         participant.token = "exempel"  # noqa: S105 - a made-up link, not a secret
-    message = survey_email(participant, kind=kind)
+    message = survey_email(participant, kind=EmailKind(kind))
     if request.GET.get("format") == "html":
         response = HttpResponse(message.alternatives[0][0])
         # The HTML email is shown as it is, in a sandbox of its own.
