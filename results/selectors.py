@@ -299,13 +299,3 @@ def _rate(answers: int, invited: int) -> float | None:
 def _label(level: Level, language: str) -> str:
     with translation.override(language):
         return str(level.label)
-
-
-def national_table(data: Results) -> list[AreaRow]:
-    """The national rows of built or frozen results, [] when suppressed."""
-    return data["national"]["areas"] or []
-
-
-def area_results(survey: Survey) -> list[AreaRow]:
-    """The live national table (for tests and the staff preview)."""
-    return national_table(build_results(survey))

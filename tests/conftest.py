@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from results.selectors import build_results
 from surveys.models import Area, Level, Participant, Region, Survey
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -177,3 +178,8 @@ def redis_url():
     except redis.exceptions.ConnectionError as error:
         need(False, f"Redis at {url} ({error})")
     return url
+
+
+def national_areas(survey: Survey) -> list[dict]:
+    """The live national table of a survey: its rows, most points first ([] when suppressed)."""
+    return build_results(survey)["national"]["areas"] or []

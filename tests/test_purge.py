@@ -5,13 +5,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from results.selectors import area_results
 from surveys.distribution import queueing, sending
 from surveys.distribution.purge import SurveyStillOpen, purge_due_surveys, purge_personal_data
 from surveys.models import OutgoingEmail, Participant, ParticipantImport
 from surveys.services import submit_response
 
-from .conftest import make_participant, make_region
+from .conftest import make_participant, make_region, national_areas
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def test_it_removes_personal_data_and_keeps_the_numbers(finished):
     finished.save(update_fields=["suppression_threshold"])
     codes = [area.code for area in finished.areas.all()]
     expected = {code: points for code, points in zip(codes, [5, 4, 3, 2, 1], strict=False)}
-    before = {row["code"]: row["points"] for row in area_results(finished)}
+    before = {row["code"]: row["points"] for row in national_areas(finished)}
     assert before == {code: expected.get(code, 0) for code in codes}
     assert purge_personal_data(survey=finished) == 2
     for p in Participant.objects.all():
@@ -48,7 +47,7 @@ def test_it_removes_personal_data_and_keeps_the_numbers(finished):
     assert OutgoingEmail.objects.filter(status="sent").count() == 2
     assert not OutgoingEmail.objects.exclude(message_id="").exists()
     assert ParticipantImport.objects.count() == 0
-    assert {row["code"]: row["points"] for row in area_results(finished)} == before
+    assert {row["code"]: row["points"] for row in national_areas(finished)} == before
     finished.refresh_from_db()
     assert finished.personal_data_purged_at is not None
 

@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from results.models import Commentary, Snapshot
-from results.selectors import area_results, build_results
+from results.selectors import build_results
 from results.services import AlreadyPublished, publish_snapshot
 from surveys.models import Participant, RankedArea, Response
 
-from .conftest import make_region, make_survey
+from .conftest import make_region, make_survey, national_areas
 
 AREAS4 = [
     ("a", "Område A", "Area A"),
@@ -165,8 +165,8 @@ def test_the_aggregation_takes_a_fixed_number_of_queries(small, django_assert_nu
         build_results(small)
 
 
-def test_area_results_is_the_live_national_table(small):
-    assert [row["code"] for row in area_results(small)] == ["a", "b", "c", "d"]
+def test_the_national_table_is_ordered_by_points(small):
+    assert [row["code"] for row in national_areas(small)] == ["a", "b", "c", "d"]
 
 
 # Publication ---------------------------------------------------------------

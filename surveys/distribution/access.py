@@ -23,10 +23,6 @@ def regions_for(user: User | AnonymousUser) -> QuerySet[Region]:
     return Region.objects.filter(leads=user)
 
 
-def is_lead_or_staff(user: User | AnonymousUser) -> bool:
-    return regions_for(user).exists()
-
-
 def get_survey_region_for_user(user: User, survey_slug: str, region_code: str) -> tuple[Survey, Region]:
     survey = get_object_or_404(Survey, slug=survey_slug)
     region = get_object_or_404(regions_for(user), code=region_code)
