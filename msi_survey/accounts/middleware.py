@@ -98,4 +98,6 @@ class SecondFactorRequiredMiddleware:
 
     @staticmethod
     def _signed_in_through_sso(request) -> bool:
-        return any(record.get("method") == "socialaccount" for record in get_authentication_records(request))
+        return any(
+            record.get("method") == "socialaccount" for record in get_authentication_records(request, request.user)
+        )

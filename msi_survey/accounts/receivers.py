@@ -24,7 +24,7 @@ User = get_user_model()
 def _method(request) -> str:
     from allauth.account.authentication import get_authentication_records
 
-    records = get_authentication_records(request) if request is not None else []
+    records = get_authentication_records(request, request.user) if request is not None else []
     return ", ".join(
         record.get("provider", record["method"]) if record["method"] == "socialaccount" else record["method"]
         for record in records
