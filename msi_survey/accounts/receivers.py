@@ -5,6 +5,7 @@ roles, because staff change roles in the admin, whose forms we do not own.
 Connected by SurveysConfig.ready().
 """
 
+from allauth.account.authentication import get_authentication_records
 from allauth.account.signals import password_changed, password_reset, password_set
 from allauth.mfa.signals import authentication_failed, authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.auth import get_user_model
@@ -21,10 +22,9 @@ Kind = AuditEvent.Kind
 User = get_user_model()
 
 
-def _method(request) -> str:
-    from allauth.account.authentication import get_authentication_records
-
-    records = get_authentication_records(request, request.user) if request is not None else []
+def _method(request, user) -> str:
+    """How the person signed in: "password, mfa", or the identity provider's id."""
+    records = get_authentication_records(request, user) if request is not None else []
     return ", ".join(
         record.get("provider", record["method"]) if record["method"] == "socialaccount" else record["method"]
         for record in records
@@ -33,7 +33,7 @@ def _method(request) -> str:
 
 @receiver(user_logged_in, dispatch_uid="audit-signed-in")
 def signed_in(sender, request, user, **kwargs):
-    services.record(Kind.SIGNED_IN, user=user, request=request, detail=_method(request))
+    services.record(Kind.SIGNED_IN, user=user, request=request, detail=_method(request, user))
 
 
 @receiver(user_login_failed, dispatch_uid="audit-sign-in-failed")
