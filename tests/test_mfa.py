@@ -12,6 +12,7 @@ from surveys.accounts import AuditEvent
 
 from .conftest import make_region
 from .signin import log_in, make_user, secret_on, totp
+from .test_security import cast  # noqa: F401 - the permission matrix's cast, a fixture
 
 # The start of a TOTP period, so that a test has the whole period before the code changes.
 START = datetime(2026, 11, 2, 8, 0, 0, tzinfo=UTC)
@@ -131,3 +132,57 @@ def test_nothing_is_asked_when_it_is_not_required(client, alice, settings):
     settings.MFA_REQUIRED = False
     log_in(client, "alice")
     assert client.get(reverse("lead:dashboard")).status_code == 200
+
+
+# The permission matrix with the second factor required ---------------------
+
+
+def lead_and_staff_pages(survey):
+    from surveys.models import Participant
+
+    from .test_security import STAFF_PAGES
+
+    north = [
+        reverse(name, args=[survey.slug, "north", *extra])
+        for name, extra in [
+            ("lead:region", []),
+            ("lead:participants_csv", []),
+            ("lead:invite", []),
+            ("lead:remind", []),
+            ("lead:resend_uncertain", []),
+            ("lead:import", []),
+            ("lead:email_preview", ["invitation"]),
+            ("lead:participant_edit", [Participant.objects.first().pk]),
+        ]
+    ]
+    return [reverse("lead:dashboard"), *north], [reverse(name, args=[survey.slug]) for _, name in STAFF_PAGES]
+
+
+def test_without_a_second_factor_no_lead_or_staff_page_opens(client, survey, cast, required):  # noqa: F811
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    lead_pages, staff_pages = lead_and_staff_pages(survey)
+    for who in ("alice", "bob", "staff"):
+        client.logout()
+        client.force_login(cast[who])
+        for address in lead_pages + staff_pages:
+            response = client.get(address)
+            assert response.status_code == 302 and response.url == reverse("mfa_index"), (who, address)
+    # Anonymous visitors still go to the log-in page.
+    client.logout()
+    for address in lead_pages + staff_pages:
+        response = client.get(address)
+        assert response.status_code == 302 and "/login/" in response.url, address
+
+    # With a second factor, the matrix is what it always was.
+    for who in ("alice", "bob", "staff"):
+        TOTP.activate(cast[who], generate_totp_secret())
+    expected = {"bob": 404, "alice": 200, "staff": 200}
+    for who, status in expected.items():
+        client.logout()
+        client.force_login(cast[who])
+        for address in lead_pages[1:]:
+            assert client.get(address).status_code == status, (who, address)
+        for address in staff_pages[:1]:
+            response = client.get(address)
+            assert (response.status_code == 200) == (who == "staff"), (who, address)
