@@ -200,6 +200,8 @@ if os.environ.get("OIDC_SERVER_URL"):
                 "server_url": os.environ["OIDC_SERVER_URL"],
                 "token_auth_method": os.environ.get("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"),
                 "oauth_pkce_enabled": True,
+                # Act on the signed ID token only (msi_survey/accounts/oidc.py).
+                "fetch_userinfo": False,
             },
         }
     )
