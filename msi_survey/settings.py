@@ -163,6 +163,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": False}
 # recovery codes. MFA_REQUIRED leads every signed-in account without one
 # to set one up before anything else (msi_survey/accounts/middleware.py).
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {"add_webauthn": "msi_survey.accounts.forms.AddWebAuthnForm"}
 # Passkeys serve as a second factor, not instead of the password (which
 # an account limited to single sign-on must not get round).
 MFA_PASSKEY_LOGIN_ENABLED = False

@@ -1,6 +1,7 @@
 """The log-in form: allauth's, with the project's throttling and the single-sign-on-only rule."""
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.mfa.webauthn import forms as webauthn_forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -30,3 +31,12 @@ class LoginForm(AllauthLoginForm):
             raise forms.ValidationError(SSO_ONLY, code="sso_only")
         clear_failures(self.request, username)
         return cleaned
+
+
+class AddWebAuthnForm(webauthn_forms.AddWebAuthnForm):
+    """allauth's, with a label that says what the name is for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name of the key")
+        self.fields["name"].help_text = _("So that you can tell your keys apart, e.g. “Key on my keyring”.")
