@@ -216,7 +216,6 @@ if os.environ.get("SAML_IDP_METADATA_URL") or os.environ.get("SAML_IDP_ENTITY_ID
                 "attribute_mapping": {
                     "uid": os.environ.get("SAML_UID_ATTRIBUTE", "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"),
                     "email": os.environ.get("SAML_EMAIL_ATTRIBUTE", "urn:oid:0.9.2342.19200300.100.1.3"),
-                    "email_verified": "email_verified",
                 },
                 "idp": {
                     key: value
@@ -229,14 +228,14 @@ if os.environ.get("SAML_IDP_METADATA_URL") or os.environ.get("SAML_IDP_ENTITY_ID
                     if value
                 },
                 "sp": {"entity_id": os.environ.get("SAML_SP_ENTITY_ID", f"{SITE_URL}/saml")},
-                # The identity provider vouches for the addresses it sends.
-                "email_verified": True,
-                "reject_idp_initiated_sso": True,
+                # A federation's identity providers vouch for the addresses they send.
+                "verified_email": envbool("SAML_EMAIL_VERIFIED", True),
                 "advanced": {
                     "want_assertion_signed": True,
                     "want_message_signed": False,
                     "allow_repeat_attribute_name": True,
                     "reject_deprecated_algorithm": True,
+                    "reject_idp_initiated_sso": True,
                     "strict": True,
                 },
             },
