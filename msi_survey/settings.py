@@ -153,6 +153,7 @@ ACCOUNT_FORMS = {"login": "msi_survey.accounts.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# A signed-in session's cookie ends when the browser closes.
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -177,8 +178,6 @@ MFA_REQUIRED_FOR_SSO = envbool("MFA_REQUIRED_FOR_SSO", False)
 # this long in all (a working day), whatever it does.
 SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_MAX_SECONDS = envint("SESSION_MAX_SECONDS", 10 * 60 * 60)
-SESSION_COOKIE_AGE = SESSION_MAX_SECONDS
-SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Single sign-on, configured by the deployment (README: "Signing in").
 # Nobody gets an account by signing in: a person is matched to an existing
