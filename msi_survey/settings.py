@@ -70,6 +70,13 @@ INSTALLED_APPS = [
     "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Sign-in: passwords, a second factor and single sign-on (msi_survey/accounts/).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "surveys",
     "results",
 ]
@@ -82,7 +89,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "msi_survey.accounts.middleware.SessionLimitsMiddleware",
+    "msi_survey.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "msi_survey.security.SecurityHeadersMiddleware",
     "msi_survey.security.LinkGuessingLimitMiddleware",
@@ -133,6 +143,103 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "lead:dashboard"
 LOGOUT_REDIRECT_URL = "home"
+
+# Sign-in through django-allauth: a user name and password with a second
+# factor, or single sign-on. Staff create every account; nobody signs up.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+ACCOUNT_ADAPTER = "msi_survey.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "msi_survey.accounts.adapters.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "msi_survey.accounts.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# A signed-in session's cookie ends when the browser closes.
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Failed log-ins are throttled by msi_survey/accounts/forms.py (surveys/auth.py's
+# counts), with the project's own message; allauth's other limits stay on.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# Second factor: an authenticator app, security keys or passkeys, and
+# recovery codes. MFA_REQUIRED leads every signed-in account without one
+# to set one up before anything else (msi_survey/accounts/middleware.py).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {"add_webauthn": "msi_survey.accounts.forms.AddWebAuthnForm"}
+# Passkeys serve as a second factor, not instead of the password (which
+# an account limited to single sign-on must not get round).
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "MSI Survey")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or envbool("TESTING", False)
+MFA_REQUIRED = envbool("MFA_REQUIRED", True)
+# Sessions signed in through an identity provider have had its own checks;
+# set this to ask them for the site's second factor as well.
+MFA_REQUIRED_FOR_SSO = envbool("MFA_REQUIRED_FOR_SSO", False)
+# A signed-in session ends after this long without a request, and after
+# this long in all (a working day), whatever it does.
+SESSION_IDLE_SECONDS = envint("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_MAX_SECONDS = envint("SESSION_MAX_SECONDS", 10 * 60 * 60)
+
+# Single sign-on, configured by the deployment (README: "Signing in").
+# Nobody gets an account by signing in: a person is matched to an existing
+# account by a verified email address or by the identifier staff connected.
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, list[dict]]] = {"openid_connect": {"APPS": []}, "saml": {"APPS": []}}
+if os.environ.get("OIDC_SERVER_URL"):
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": os.environ.get("OIDC_PROVIDER_ID", "oidc"),
+            "name": os.environ.get("OIDC_NAME", "Single sign-on"),
+            "client_id": os.environ.get("OIDC_CLIENT_ID", ""),
+            "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
+            "settings": {
+                "server_url": os.environ["OIDC_SERVER_URL"],
+                "token_auth_method": os.environ.get("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"),
+                "oauth_pkce_enabled": True,
+                # Act on the signed ID token only (msi_survey/accounts/oidc.py).
+                "fetch_userinfo": False,
+            },
+        }
+    )
+if os.environ.get("SAML_IDP_METADATA_URL") or os.environ.get("SAML_IDP_ENTITY_ID"):
+    SOCIALACCOUNT_PROVIDERS["saml"]["APPS"].append(
+        {
+            "provider_id": os.environ.get("SAML_PROVIDER_ID", "saml"),
+            "name": os.environ.get("SAML_NAME", "SWAMID"),
+            "client_id": os.environ.get("SAML_PROVIDER_ID", "saml"),
+            "settings": {
+                "attribute_mapping": {
+                    "uid": os.environ.get("SAML_UID_ATTRIBUTE", "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"),
+                    "email": os.environ.get("SAML_EMAIL_ATTRIBUTE", "urn:oid:0.9.2342.19200300.100.1.3"),
+                },
+                "idp": {
+                    key: value
+                    for key, value in {
+                        "entity_id": os.environ.get("SAML_IDP_ENTITY_ID", ""),
+                        "metadata_url": os.environ.get("SAML_IDP_METADATA_URL", ""),
+                        "sso_url": os.environ.get("SAML_IDP_SSO_URL", ""),
+                        "x509cert": os.environ.get("SAML_IDP_X509CERT", ""),
+                    }.items()
+                    if value
+                },
+                "sp": {"entity_id": os.environ.get("SAML_SP_ENTITY_ID", f"{SITE_URL}/saml")},
+                # A federation's identity providers vouch for the addresses they send.
+                "verified_email": envbool("SAML_EMAIL_VERIFIED", True),
+                "advanced": {
+                    "want_assertion_signed": True,
+                    "want_message_signed": False,
+                    "allow_repeat_attribute_name": True,
+                    "reject_deprecated_algorithm": True,
+                    "reject_idp_initiated_sso": True,
+                    "strict": True,
+                },
+            },
+        }
+    )
 
 # Swedish first: the site speaks Swedish unless a visitor picks English.
 LANGUAGE_CODE = "sv"

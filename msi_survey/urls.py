@@ -1,11 +1,10 @@
+from allauth.account import views as account_views
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from msi_survey import views as site_views
-from surveys.auth import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
-
-admin.site.login_form = ThrottledAdminAuthenticationForm
+from msi_survey.accounts import oidc
 
 urlpatterns = [
     path("", site_views.home, name="home"),
@@ -15,12 +14,14 @@ urlpatterns = [
     path("lead/", include("surveys.distribution.urls")),
     path("s/", include("surveys.urls")),
     path("results/", include("results.urls")),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
-        name="login",
-    ),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Everyone signs in through one page, with its second factor and single
+    # sign-on (msi_survey/accounts/), staff too: the admin's own log-in
+    # sends them there.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/oidc/<str:provider_id>/login/callback/", oidc.callback),
+    path("accounts/", include("allauth.urls")),
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
 

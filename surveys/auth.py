@@ -1,17 +1,13 @@
 """
-Log-in with throttling of failed attempts.
+Throttling of failed log-ins.
 
 Failures are counted in the cache (Redis in production, so every web
 process sees the same counts) per user name and per client address. Past
 the limit, log-in is refused for that name or address until the window has
 passed, even with the right password, and the form says how long to wait.
+The log-in form (msi_survey/accounts/forms.py) asks here.
 """
 
-from typing import Any
-
-from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
@@ -44,25 +40,3 @@ def clear_failures(request, username: str):
 
 
 THROTTLED = _("Too many failed attempts. Wait 15 minutes and try again, or ask staff to reset your password.")
-
-
-class ThrottleMixin(AuthenticationForm):
-    def clean(self) -> dict[str, Any]:
-        username = self.data.get("username", "")
-        if is_locked(self.request, username):
-            raise forms.ValidationError(THROTTLED, code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            record_failure(self.request, username)
-            raise
-        clear_failures(self.request, username)
-        return cleaned
-
-
-class ThrottledAuthenticationForm(ThrottleMixin):
-    pass
-
-
-class ThrottledAdminAuthenticationForm(ThrottleMixin, AdminAuthenticationForm):
-    pass

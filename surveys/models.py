@@ -463,3 +463,7 @@ def _localized(swedish: str, english: str) -> str:
     if english and (get_language() or "sv").startswith("en"):
         return english
     return swedish
+
+
+# Sign-in models live in a module of their own.
+from .accounts import AccountPolicy, AuditEvent  # noqa: E402, F401

@@ -178,7 +178,7 @@ def _logged_in(base_url, username, password):
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base_url}/accounts/login/").read().decode()
     form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    body = urllib.parse.urlencode({"csrfmiddlewaretoken": form_token, "username": username, "password": password})
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": form_token, "login": username, "password": password})
     request = urllib.request.Request(
         f"{base_url}/accounts/login/", data=body.encode(), headers={"Referer": f"{base_url}/accounts/login/"}
     )

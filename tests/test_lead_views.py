@@ -301,16 +301,16 @@ def test_the_email_preview(client, alice, survey, regions, people):
 
 def test_login_is_throttled_after_failed_attempts(client, alice):
     for _ in range(5):
-        response = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+        response = client.post(reverse("login"), {"login": "alice", "password": "wrong"})
         assert response.status_code == 200
     # Now even the right password is refused for a while.
-    response = client.post(reverse("login"), {"username": "alice", "password": "alice-password-123"})
+    response = client.post(reverse("login"), {"login": "alice", "password": "alice-password-123"})
     assert "För många misslyckade försök" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
 def test_login_works_and_leads_to_the_overview(client, alice):
-    response = client.post(reverse("login"), {"username": "alice", "password": "alice-password-123"})
+    response = client.post(reverse("login"), {"login": "alice", "password": "alice-password-123"})
     assert response.status_code == 302
     assert response.url == reverse("lead:dashboard")
 

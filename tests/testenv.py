@@ -17,6 +17,10 @@ os.environ["SECURE_SSL_REDIRECT"] = "false"
 os.environ["SECURE_COOKIES"] = "false"
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://testserver")
+# Most tests are about other things than the second factor and sign in
+# with force_login; the tests of sign-in (tests/test_mfa.py, the permission
+# matrix) turn MFA_REQUIRED on for themselves.
+os.environ.setdefault("MFA_REQUIRED", "false")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="msi-test-var-"))
 # The tests clear the cache between tests: give them a Redis database of
 # their own, so that a developer's data in database 0 is never flushed.

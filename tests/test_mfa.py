@@ -1,0 +1,188 @@
+"""The second factor: set-up when it is required, sign-in with an app's code or a recovery code."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from allauth.mfa.models import Authenticator
+from django.test import Client
+from django.urls import reverse
+
+from surveys.accounts import AuditEvent
+
+from .conftest import make_region
+from .signin import log_in, make_user, secret_on, totp
+from .test_security import cast  # noqa: F401 - the permission matrix's cast, a fixture
+
+# The start of a TOTP period, so that a test has the whole period before the code changes.
+START = datetime(2026, 11, 2, 8, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def required(settings):
+    settings.MFA_REQUIRED = True
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice", region=make_region("north", "North"))
+
+
+def set_up_totp(client) -> str:
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = secret_on(page.content.decode())
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp(secret)})
+    assert response.status_code == 302
+    return secret
+
+
+def test_a_lead_without_a_second_factor_is_led_to_set_one_up(client, alice, required, clock):
+    assert log_in(client, "alice").status_code == 302
+    response = client.get(reverse("lead:dashboard"))
+    assert response.status_code == 302 and response.url == reverse("mfa_index")
+    page = client.get(response.url).content.decode()
+    assert "Ställ in en andra faktor" in page
+    # Signing out stays open.
+    assert client.post(reverse("logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_setting_up_an_app_needs_a_right_code_then_opens_the_site(
+    client, alice, required, clock, django_capture_on_commit_callbacks
+):
+    log_in(client, "alice")
+    page = client.get(reverse("mfa_activate_totp")).content.decode()
+    secret = secret_on(page)
+    assert 'src="data:image/svg+xml;base64,' in page  # the QR code, no external request
+    wrong = client.post(reverse("mfa_activate_totp"), {"code": "000000" if totp(secret) != "000000" else "111111"})
+    assert wrong.status_code == 200 and not Authenticator.objects.filter(user=alice).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("mfa_activate_totp"), {"code": totp(secret)}).status_code == 302
+    assert set(Authenticator.objects.filter(user=alice).values_list("type", flat=True)) == {"totp", "recovery_codes"}
+    assert client.get(reverse("lead:dashboard")).status_code == 200
+    assert AuditEvent.objects.filter(user=alice, kind="mfa_added", detail="totp").exists()
+
+
+def test_signing_in_asks_for_the_code_and_refuses_a_wrong_or_reused_one(alice, required, clock):
+    first = Client()
+    log_in(first, "alice")
+    secret = set_up_totp(first)
+    first.post(reverse("logout"))
+    clock.shift(timedelta(seconds=30))
+
+    client = Client()
+    response = log_in(client, "alice")
+    assert response.status_code == 302 and response.url == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    wrong = client.post(reverse("mfa_authenticate"), {"code": "123456" if totp(secret) != "123456" else "654321"})
+    assert wrong.status_code == 200 and "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(user=alice, kind="sign_in_failed", detail="second factor (totp)").exists()
+    code = totp(secret)
+    assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+    assert client.get(reverse("lead:dashboard")).status_code == 200
+    assert AuditEvent.objects.filter(user=alice, kind="signed_in", detail="password, mfa").exists()
+
+    # The same code again, still in its period, from another browser: refused.
+    other = Client()
+    log_in(other, "alice")
+    reused = other.post(reverse("mfa_authenticate"), {"code": code})
+    assert reused.status_code == 200 and "_auth_user_id" not in other.session
+    clock.shift(timedelta(seconds=30))
+    assert other.post(reverse("mfa_authenticate"), {"code": totp(secret)}).status_code == 302
+    assert other.get(reverse("lead:dashboard")).status_code == 200
+
+
+def test_each_recovery_code_works_once(alice, required, clock):
+    first = Client()
+    log_in(first, "alice")
+    set_up_totp(first)
+    codes = Authenticator.objects.get(user=alice, type="recovery_codes").wrap().get_unused_codes()
+    assert len(codes) == 10
+
+    for code in codes[:2]:
+        client = Client()
+        log_in(client, "alice")
+        assert client.post(reverse("mfa_authenticate"), {"code": code}).status_code == 302
+        assert client.get(reverse("lead:dashboard")).status_code == 200
+        again = Client()
+        log_in(again, "alice")
+        assert again.post(reverse("mfa_authenticate"), {"code": code}).status_code == 200
+        assert "_auth_user_id" not in again.session
+    assert len(Authenticator.objects.get(user=alice, type="recovery_codes").wrap().get_unused_codes()) == 8
+
+
+def test_staff_need_it_too_and_the_admin_signs_in_through_the_same_page(client, db, required, clock):
+    make_user("staffer", staff=True)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    response = client.get(response.url)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    log_in(client, "staffer")
+    assert client.get("/admin/").url == reverse("mfa_index")
+
+
+def test_nothing_is_asked_when_it_is_not_required(client, alice, settings):
+    settings.MFA_REQUIRED = False
+    log_in(client, "alice")
+    assert client.get(reverse("lead:dashboard")).status_code == 200
+
+
+# The permission matrix with the second factor required ---------------------
+
+
+def lead_and_staff_pages(survey):
+    from surveys.models import Participant
+
+    from .test_security import STAFF_PAGES
+
+    north = [
+        reverse(name, args=[survey.slug, "north", *extra])
+        for name, extra in [
+            ("lead:region", []),
+            ("lead:participants_csv", []),
+            ("lead:invite", []),
+            ("lead:remind", []),
+            ("lead:resend_uncertain", []),
+            ("lead:import", []),
+            ("lead:email_preview", ["invitation"]),
+            ("lead:participant_edit", [Participant.objects.first().pk]),
+        ]
+    ]
+    return [reverse("lead:dashboard"), *north], [reverse(name, args=[survey.slug]) for _, name in STAFF_PAGES]
+
+
+def test_without_a_second_factor_no_lead_or_staff_page_opens(client, survey, cast, required):  # noqa: F811
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    lead_pages, staff_pages = lead_and_staff_pages(survey)
+    for who in ("alice", "bob", "staff"):
+        client.logout()
+        client.force_login(cast[who])
+        for address in lead_pages + staff_pages:
+            response = client.get(address)
+            assert response.status_code == 302 and response.url == reverse("mfa_index"), (who, address)
+    # Anonymous visitors still go to the log-in page.
+    client.logout()
+    for address in lead_pages + staff_pages:
+        response = client.get(address)
+        assert response.status_code == 302 and "/login/" in response.url, address
+
+    # With a second factor, the matrix is what it always was.
+    for who in ("alice", "bob", "staff"):
+        TOTP.activate(cast[who], generate_totp_secret())
+    expected = {"bob": 404, "alice": 200, "staff": 200}
+    for who, status in expected.items():
+        client.logout()
+        client.force_login(cast[who])
+        for address in lead_pages[1:]:
+            assert client.get(address).status_code == status, (who, address)
+        for address in staff_pages[:1]:
+            response = client.get(address)
+            assert (response.status_code == 200) == (who == "staff"), (who, address)
