@@ -10,9 +10,7 @@ def client_address(request) -> str | None:
     return (request.META.get("REMOTE_ADDR") or None) if request is not None else None
 
 
-def record(
-    kind: str, *, user: User | None = None, username: str = "", request=None, detail: str = ""
-) -> AuditEvent:
+def record(kind: str, *, user: User | None = None, username: str = "", request=None, detail: str = "") -> AuditEvent:
     """Add one event to the audit log."""
     return AuditEvent.objects.create(
         kind=kind,
