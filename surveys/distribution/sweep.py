@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from surveys.models import Survey
 
-from .purge import purge_due_surveys
 from .pacing import current_hold
+from .purge import purge_due_surveys
 from .queueing import dispatch, queue_due_reminders
 from .sending import has_due_queued, recover_stale
 
