@@ -282,25 +282,29 @@ def estimate_last(count: int, *, region_id: int | None = None, now: datetime | N
 
 
 def simulate(count: int, *, limits: list[Window], went: list[datetime], start: datetime) -> datetime:
+    """The time the last of `count` emails goes under schedule()."""
+    return schedule(count, limits=limits, went=went, start=start)[-1]
+
+
+def schedule(count: int, *, limits: list[Window], went: list[datetime], start: datetime) -> list[datetime]:
     """
-    The time the `count`-th email goes when each goes as soon as every window
-    has room, given the times of the emails that went before (`went`, oldest
+    When each of `count` emails goes if each goes as soon as every window has
+    room, given the times of the emails that went before (`went`, oldest
     first). Emails are taken to go in no time at all when there is room.
     """
     times = list(went)
+    planned: list[datetime] = []
     t = start
-    sent = 0
     # Each step sends what the windows allow at t, then moves t to when the fullest window next frees a slot.
-    while sent < count:
+    while len(planned) < count:
         room = min(w.limit - _in_window(times, t, w.length) for w in limits)
         if room > 0:
-            burst = min(room, count - sent)
-            times.extend([t] * burst)
-            sent += burst
-            if sent >= count:
-                return t
-        t = min(_next_free(times, t, w) for w in limits if _in_window(times, t, w.length) >= w.limit)
-    return t
+            burst = [t] * min(room, count - len(planned))
+            times.extend(burst)
+            planned.extend(burst)
+            continue
+        t = max(_next_free(times, t, w) for w in limits if _in_window(times, t, w.length) >= w.limit)
+    return planned
 
 
 def _in_window(times: list[datetime], t: datetime, length: timedelta) -> int:
