@@ -153,7 +153,7 @@ def test_emails_over_the_limit_wait_with_their_tries(survey, time_machine):
     report, more = sending.drain_queue()
     assert (report.sent, more) == (3, False)
     assert report.hold.reason == "limit_day"
-    assert report.hold.until == timezone.now() + timedelta(days=1)
+    assert report.hold.until == timezone.now() + timedelta(days=1) + pacing.MARGIN
     assert list(OutgoingEmail.objects.filter(status=Status.QUEUED).values_list("attempts", flat=True)) == [0, 0]
     assert pacing.current_hold() == report.hold
 
@@ -203,8 +203,8 @@ def reminded(db, time_machine):
 def test_a_reminder_held_past_its_window_waits_for_the_next_one(reminded, time_machine):
     report, _more = sending.drain_queue()
     assert report.sent == 1
-    # 17:00: the window has closed while two waited for the limit.
-    time_machine.shift(timedelta(minutes=1))
+    # 17:01: the window has closed while two waited for the limit.
+    time_machine.shift(timedelta(minutes=2))
     more = True
     while more:
         report, more = sending.drain_queue()
@@ -236,12 +236,12 @@ def test_a_reminder_held_past_closing_is_not_sent(db, time_machine):
     survey = make_survey(opens_in=timedelta(days=-1), closes_in=timedelta(days=7, hours=8))  # closes Monday 17:00
     region = invite(survey, 2)
     sending.drain_queue()
-    time_machine.shift(timedelta(minutes=1))
+    time_machine.shift(timedelta(minutes=2))
     sending.drain_queue()
     time_machine.move_to(MONDAY + timedelta(days=7, hours=7, minutes=59), tick=False)
     assert queueing.queue_due_reminders(survey=survey) == {region.code: 2}
     sending.drain_queue()
-    time_machine.shift(timedelta(minutes=1))  # 17:00, and the survey has closed
+    time_machine.shift(timedelta(minutes=2))  # 17:01, and the survey has closed
     sending.drain_queue()
     assert OutgoingEmail.objects.filter(wave=1, status=Status.SENT).count() == 1
     assert OutgoingEmail.objects.filter(wave=1, status=Status.SKIPPED).count() == 1

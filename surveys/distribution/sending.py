@@ -89,14 +89,16 @@ class Batch:
 def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> Batch:
     """
     Claim up to `limit` due queued rows for this worker, in one short
-    transaction, shared fairly between regions (pacing.fair_batch). Takes
-    none while sending is paused, and no more than the limits leave room for.
-    Rows locked by another worker are skipped, not waited for.
+    transaction under the SendingState row lock, shared fairly between
+    regions (pacing.fair_batch). Takes none while sending is paused, and no
+    more than the limits leave room for, counting what other workers have
+    claimed and not yet sent: that is what keeps the limits (pacing.py).
     """
-    now = now or timezone.now()
     claim = uuid.uuid4()
     with transaction.atomic():
-        state = pacing.lock_state(now)
+        state = pacing.lock_state(now or timezone.now())
+        # The time of the claim is read once the lock is held (see pacing.py).
+        now = now or timezone.now()
         hold = pacing.paused(state, now)
         if hold is not None:
             return Batch(claim, [], hold)
@@ -120,10 +122,13 @@ def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> Batc
                 status=Status.CLAIMED, claim=claim, claimed_at=now
             )
     rows = list(
-        OutgoingEmail.objects.filter(claim=claim, status=Status.CLAIMED)
-        .select_related("participant__survey", "participant__region", "mailing")
-        .order_by("id")
+        OutgoingEmail.objects.filter(claim=claim, status=Status.CLAIMED).select_related(
+            "participant__survey", "participant__region", "mailing"
+        )
     )
+    # Sent in the order of the fair share: the regions take turns within the batch too.
+    turn = {pk: position for position, pk in enumerate(ids)}
+    rows.sort(key=lambda row: turn.get(row.pk, len(turn)))
     return Batch(claim, rows, after_pause=state.pauses_in_a_row > 0)
 
 
@@ -169,7 +174,7 @@ def deliver(batch: Batch) -> SendReport:
     """
     Send the claimed rows over one SMTP connection. Eligibility is checked
     again for each row just before sending, and each is marked `sending`
-    under the limits (pacing.mark_sending). A reply about the recipient
+    in a commit of its own right before the SMTP call. A reply about the recipient
     fails that email; a "not now" from the server (replies.py) pauses
     sending for everyone and puts the email back as it was; other passing
     failures put the row back in the queue with a growing delay (or fail it
@@ -219,12 +224,7 @@ def deliver(batch: Batch) -> SendReport:
                 break
         # Our own commit, right before the message leaves: from here on a
         # crash leaves the row `sending`, which the sweep turns into `uncertain`.
-        marked = pacing.mark_sending(email, claim, message_id=message_id, now=now)
-        if isinstance(marked, Hold):
-            # A limit is reached (or another worker's server said "not now"): the rest waits, untried.
-            report.hold = marked
-            report.released += _release(claim, rows[index:], reason="", now=now, wait=timedelta(0))
-            break
+        marked = pacing.mark_sending(email, claim, message_id=message_id)
         if not marked:
             continue  # our claim lapsed and the row went back to the queue
         try:

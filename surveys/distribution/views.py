@@ -352,9 +352,7 @@ def sending_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Staff only: the whole queue, what went against each limit, and what holds sending now."""
     if not request.user.is_staff:
         raise Http404
-    return render(
-        request, "surveys/lead/sending.html", {"overview": selectors.sending_overview(now=timezone.now())}
-    )
+    return render(request, "surveys/lead/sending.html", {"overview": selectors.sending_overview(now=timezone.now())})
 
 
 @login_required
