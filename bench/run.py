@@ -481,10 +481,23 @@ def measure_limited_invitations():
             first += 1
         busiest = max(busiest, last - first + 1)
     per_email = 1000 * working / max(len(moments), 1)
+    # What building the messages alone costs, to tell it from the claims and the bookkeeping.
+    from surveys.distribution.emails import survey_email
+    from surveys.models import EmailKind
+
+    sample = list(Participant.objects.filter(region=region).select_related("survey", "region")[:2000])
+    memo: dict = {}
+    started = time.perf_counter()
+    for person in sample:
+        survey_email(person, kind=EmailKind.INVITATION, memo=memo)
+    building = 1000 * (time.perf_counter() - started) / len(sample)
+    bookkeeping = per_email - building
     record(
-        "limited invitations: our work per email", per_email, "ms", "< 10 ms", per_email < 10 and busiest <= limit,
+        "limited invitations: claims and bookkeeping", bookkeeping, "ms/email", "< 5 ms",
+        bookkeeping < 5 and busiest <= limit, baseline=per_email,
         note=f"{len(moments)} of {LIMITED_INVITATIONS} sent under {limit} a day over {days} held days "
-        f"(controlled clock); at most {busiest} in any 24 h; {working:.0f} s of work in all",
+        f"(controlled clock, no SMTP); at most {busiest} in any 24 h; all our work {per_email:.1f} ms per email, "
+        f"of which building the message {building:.1f} ms",
     )  # fmt: skip
 
 

@@ -388,13 +388,9 @@ class OutgoingEmail(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="outgoing_email_queued_idx"),
             models.Index(fields=["status", "claimed_at"], name="outgoing_email_status_idx"),
-            # The sending limits count the emails that went out in the last
-            # minute, hour and day by the time they went (claimed_at).
-            models.Index(
-                fields=["claimed_at"],
-                condition=Q(status__in=["sending", "sent", "uncertain"]),
-                name="outgoing_email_went_idx",
-            ),
+            # The sending limits count the emails sent in the last minute,
+            # hour and day by when they were sent (surveys/distribution/pacing.py).
+            models.Index(fields=["sent_at"], condition=Q(status="sent"), name="outgoing_email_sent_idx"),
         ]
 
     def __str__(self):

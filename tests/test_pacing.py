@@ -153,7 +153,7 @@ def test_emails_over_the_limit_wait_with_their_tries(survey, time_machine):
     report, more = sending.drain_queue()
     assert (report.sent, more) == (3, False)
     assert report.hold.reason == "limit_day"
-    assert report.hold.until == timezone.now() + timedelta(days=1) + pacing.MARGIN
+    assert report.hold.until == timezone.now() + timedelta(days=1)
     assert list(OutgoingEmail.objects.filter(status=Status.QUEUED).values_list("attempts", flat=True)) == [0, 0]
     assert pacing.current_hold() == report.hold
 

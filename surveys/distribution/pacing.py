@@ -4,17 +4,20 @@ server asks for, and how the pace is shared between regions.
 
 Limits. EMAIL_LIMIT_PER_MINUTE, EMAIL_LIMIT_PER_HOUR and EMAIL_LIMIT_PER_DAY
 (none when unset) hold for the mail account, across every worker and
-machine and across restarts, because the database is the memory: an email
-"went" at the moment it was marked `sending` (its claimed_at; statuses
-sending, sent and uncertain). Workers claim emails only while holding the
-row lock of the one SendingState row, and a claim at time c takes no more
-than the limit less the marks in (c - window, c] less the emails claimed
-and not yet marked. An email is marked after its claim. So take any window
-and the last claim c among the emails marked in it: every other email
-marked in it was either marked by c, inside (c - window, c], or claimed and
-not yet marked at c; both were counted at c. No window of that length ever
-holds more than its limit. Counting once per claim, not once per email,
-keeps the cost per email small at 10,000 a day.
+machine and across restarts, because the database is the memory. The
+server counts an email when it arrives, which is after we claimed it and
+before we recorded it as sent (sent_at). Workers claim emails only while
+holding the row lock of the one SendingState row, and a claim at time c
+takes no more than the limit less what counts at c: every email claimed or
+being sent (whatever its time), every email sent since c - window (by
+sent_at), and every uncertain one that may have arrived since then (by the
+time it was marked, plus EMAIL_TIMEOUT). Take any window of that length at
+the server and the last claim c among the emails that arrived in it: each
+other one had been claimed by c, so at c it was either still claimed or
+being sent, or its sent_at, at or after its arrival, was inside the window
+and after c - window. All were counted at c, so no window of that length
+ever holds more than its limit. Counting once per claim, not once per
+email, keeps the cost per email small at 10,000 a day.
 
 Emails over a limit stay `queued`, keep their tries, and go when the window
 frees up: the worker does not sleep on them; the send task asks to run again
@@ -42,7 +45,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,12 +54,8 @@ from surveys.models import OutgoingEmail, SendingState
 Status = OutgoingEmail.Status
 Pause = SendingState.Pause
 
-# The statuses of an email that went to the server: what the limits count.
+# The statuses of an email that went, or may have gone, to the server.
 WENT = (Status.SENDING, Status.SENT, Status.UNCERTAIN)
-# Each window is counted this much longer than its name says: an email
-# reaches the server a moment after we mark it, and the server counts by
-# arrival, so two marks a whole window apart must never arrive closer.
-MARGIN = timedelta(seconds=2)
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(hours=1)
 SHORTEST_QUOTA_PAUSE = timedelta(minutes=5)
@@ -92,38 +91,62 @@ HOLD_REASONS = {
 
 
 def windows() -> list[Window]:
-    """The limits the deployment sets, shortest window first, each counted over its length plus MARGIN."""
+    """The limits the deployment sets, shortest window first."""
     candidates = [
         ("minute", timedelta(minutes=1), settings.EMAIL_LIMIT_PER_MINUTE),
         ("hour", timedelta(hours=1), settings.EMAIL_LIMIT_PER_HOUR),
         ("day", timedelta(days=1), settings.EMAIL_LIMIT_PER_DAY),
     ]
-    return [Window(name, length + MARGIN, limit) for name, length, limit in candidates if limit]
+    return [Window(name, length, limit) for name, length, limit in candidates if limit]
 
 
 def limited() -> bool:
     return bool(windows())
 
 
+def _uncertain_arrival() -> timedelta:
+    # An uncertain email reached the server, if at all, within the SMTP timeout of its mark.
+    return timedelta(seconds=settings.EMAIL_TIMEOUT)
+
+
+def _counts_since(since: datetime) -> Q:
+    """The emails that count in a window that began at `since` (see the top of this module)."""
+    return (
+        Q(status=Status.SENDING)
+        | Q(status=Status.SENT, sent_at__gt=since)
+        | Q(status=Status.UNCERTAIN, claimed_at__gt=since - _uncertain_arrival())
+    )
+
+
 def went_counts(now: datetime, spans: Iterable[timedelta] | None = None) -> dict[timedelta, int]:
-    """How many emails went in the span before `now`, for each span (the limits' windows by default). One query."""
+    """How many emails count in the span before `now`, for each span (the limits' windows by default). One query."""
     spans = list(spans if spans is not None else (w.length for w in windows()))
     if not spans:
         return {}
-    went = OutgoingEmail.objects.filter(status__in=WENT, claimed_at__gt=now - max(spans))
-    counts = went.aggregate(**{f"s{i}": Count("pk", filter=Q(claimed_at__gt=now - s)) for i, s in enumerate(spans)})
+    went = OutgoingEmail.objects.filter(_counts_since(now - max(spans)))
+    counts = went.aggregate(**{f"s{i}": Count("pk", filter=_counts_since(now - s)) for i, s in enumerate(spans)})
     return {span: counts[f"s{i}"] for i, span in enumerate(spans)}
 
 
+def went_moments(since: datetime, now: datetime) -> list[datetime]:
+    """When each email that counts since `since` reached the server at the latest, oldest first."""
+    rows = OutgoingEmail.objects.filter(_counts_since(since)).values_list("status", "sent_at", "claimed_at")
+    moments = []
+    for status, sent_at, claimed_at in rows:
+        if status == Status.SENT and sent_at is not None:
+            moments.append(sent_at)
+        elif status == Status.UNCERTAIN and claimed_at is not None:
+            moments.append(claimed_at + _uncertain_arrival())
+        else:
+            moments.append(now)  # being sent: it counts from now at the earliest
+    return sorted(moments)
+
+
 def _frees_at(window: Window, used: int, now: datetime) -> datetime:
-    """When a window that holds `used` marks (at least its limit) next has room: its oldest counted mark leaves."""
-    start = now - window.length
-    marks = OutgoingEmail.objects.filter(status__in=WENT, claimed_at__gt=start)
-    oldest = marks.order_by("claimed_at").values_list("claimed_at", flat=True)[
-        used - window.limit : used - window.limit + 1
-    ]
-    first = next(iter(oldest), None)
-    return (first or now) + window.length
+    """When a window that holds `used` emails (at least its limit) next has room: its oldest counted one leaves."""
+    moments = went_moments(now - window.length, now)
+    skip = max(len(moments) - window.limit, 0)
+    return (moments[skip] if moments else now) + window.length
 
 
 def allowance(now: datetime) -> tuple[int | None, Hold | None]:
@@ -194,9 +217,8 @@ def pause(kind: str, *, reply: str, now: datetime | None = None) -> Hold:
     wait = min(FIRST_PAUSE * 2**state.pauses_in_a_row, LONGEST_PAUSE)
     until = now + wait
     if kind == Pause.QUOTA:
-        first = OutgoingEmail.objects.filter(status__in=WENT, claimed_at__gt=now - timedelta(days=1)).aggregate(
-            first=Min("claimed_at")
-        )["first"]
+        moments = went_moments(now - timedelta(days=1), now)
+        first = moments[0] if moments else None
         until = max(until, now + SHORTEST_QUOTA_PAUSE, (first + timedelta(days=1)) if first else now)
     if state.paused_until is None or state.paused_until < until:
         state.paused_until = until
@@ -261,13 +283,7 @@ def estimate_last(count: int, *, region_id: int | None = None, now: datetime | N
     state = SendingState.objects.filter(pk=1).first()
     start = max(now, state.paused_until) if state and state.paused_until else now
     longest = max(w.length for w in limits)
-    went = [
-        moment
-        for moment in OutgoingEmail.objects.filter(status__in=WENT, claimed_at__gt=start - longest)
-        .order_by("claimed_at")
-        .values_list("claimed_at", flat=True)
-        if moment is not None
-    ]
+    went = went_moments(start - longest, now)
     return simulate(count + ahead, limits=limits, went=went, start=start)
 
 
