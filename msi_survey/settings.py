@@ -38,6 +38,18 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def envlimit(name: str) -> int | None:
+    """A positive whole number, or None when the variable is unset or empty (no limit)."""
+    value = os.environ.get(name, "")
+    if value == "":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least 1, or empty for no limit, not {value!r}"
+        )
+    return int(value)
+
+
 def envlist(name: str, default: str) -> list[str]:
     value = os.environ.get(name, default)
     return [item.strip() for item in value.split(",") if item.strip()]
@@ -324,9 +336,25 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
+    "surveys.distribution.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Sending limits of the mail account, across every worker (none when unset):
+# Microsoft 365 30 a minute and 10,000 a day, Google Workspace 2,000 a day.
+# See surveys/distribution/pacing.py and the README.
+EMAIL_LIMIT_PER_MINUTE = envlimit("EMAIL_LIMIT_PER_MINUTE")
+EMAIL_LIMIT_PER_HOUR = envlimit("EMAIL_LIMIT_PER_HOUR")
+EMAIL_LIMIT_PER_DAY = envlimit("EMAIL_LIMIT_PER_DAY")
+# OAuth 2.0 sign-in to the SMTP server (XOAUTH2), by the client-credentials
+# flow; the SMTP user stays EMAIL_HOST_USER. See surveys/distribution/smtp.py.
+EMAIL_OAUTH2_TOKEN_URL = os.environ.get("EMAIL_OAUTH2_TOKEN_URL", "")
+EMAIL_OAUTH2_CLIENT_ID = os.environ.get("EMAIL_OAUTH2_CLIENT_ID", "")
+EMAIL_OAUTH2_CLIENT_SECRET = os.environ.get("EMAIL_OAUTH2_CLIENT_SECRET", "")
+EMAIL_OAUTH2_SCOPE = os.environ.get("EMAIL_OAUTH2_SCOPE", "")
+if EMAIL_OAUTH2_TOKEN_URL and not (EMAIL_OAUTH2_CLIENT_ID and EMAIL_OAUTH2_CLIENT_SECRET and EMAIL_HOST_USER):
+    raise ImproperlyConfigured(
+        "EMAIL_OAUTH2_TOKEN_URL needs EMAIL_OAUTH2_CLIENT_ID, EMAIL_OAUTH2_CLIENT_SECRET and EMAIL_HOST_USER."
+    )
 # A worker that has not finished an email this long after claiming it is
 # taken for dead; see surveys/distribution/sending.py.
 EMAIL_CLAIM_LEASE_SECONDS = envint("EMAIL_CLAIM_LEASE_SECONDS", 600)

@@ -148,6 +148,24 @@ class Survey(models.Model):
             return False
         return self.reminder_window_start <= local.time() < self.reminder_window_end
 
+    def next_reminder_window(self, now: datetime.datetime) -> datetime.datetime | None:
+        """
+        When reminders may next go out: `now` if they may now, else the start
+        of the next sending window (Europe/Stockholm), or None when the
+        survey closes before it.
+        """
+        if self.in_reminder_window(now):
+            return now
+        local = timezone.localtime(max(now, self.opens_at), STOCKHOLM)
+        for days in range(8):
+            day = local.date() + datetime.timedelta(days=days)
+            if self.reminders_on_weekdays_only and day.weekday() >= 5:
+                continue
+            start = datetime.datetime.combine(day, self.reminder_window_start, tzinfo=STOCKHOLM)
+            if start >= local:
+                return start if start < self.closes_at else None
+        return None
+
     def points_for(self, position: int) -> int:
         """Points that an area placed at `position` (1 = most important) earns under the survey's rule."""
         return PointsRule(self.points_rule).points(position, self.rank_count)
@@ -370,6 +388,9 @@ class OutgoingEmail(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="outgoing_email_queued_idx"),
             models.Index(fields=["status", "claimed_at"], name="outgoing_email_status_idx"),
+            # The sending limits count the emails sent in the last minute,
+            # hour and day by when they were sent (surveys/distribution/pacing.py).
+            models.Index(fields=["sent_at"], condition=Q(status="sent"), name="outgoing_email_sent_idx"),
         ]
 
     def __str__(self):
@@ -378,6 +399,39 @@ class OutgoingEmail(models.Model):
     @property
     def kind(self) -> EmailKind:
         return EmailKind.of_wave(self.wave)
+
+
+class SendingState(models.Model):
+    """
+    What every worker must know before it sends: one row (pk 1) for the
+    deployment's mail account. Its row lock serialises the decisions that
+    must hold across workers (may this email go now under the limits?), and
+    it remembers a pause the mail server asked for: a "slow down" reply, a
+    spent quota, or a refused sign-in. See surveys/distribution/pacing.py.
+    """
+
+    class Pause(models.TextChoices):
+        NONE = "", _("Not paused")
+        SERVER_BUSY = "server_busy", _("The mail server asked us to slow down")
+        QUOTA = "quota", _("The mail account's sending quota is spent")
+        SIGN_IN = "sign_in", _("The mail server refused our sign-in")
+
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
+    pause = models.CharField(_("pause"), max_length=20, choices=Pause.choices, default=Pause.NONE, blank=True)
+    server_reply = models.CharField(_("the server's reply"), max_length=500, blank=True)
+    # Pauses since the last email that went out: each waits longer than the one before.
+    pauses_in_a_row = models.PositiveSmallIntegerField(_("pauses in a row"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sending state")
+        verbose_name_plural = _("sending state")
+
+    def __str__(self):
+        return str(self.get_pause_display())
+
+    def is_paused(self, now: datetime.datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > now
 
 
 class ParticipantImport(models.Model):

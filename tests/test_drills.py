@@ -31,11 +31,12 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.distribution import queueing
 from surveys.distribution.participants import opt_out
 from surveys.models import EmailKind, Mailing, OutgoingEmail, Participant, RankedArea, Response, Survey
 from surveys.services import submit_response
@@ -308,4 +309,79 @@ def test_the_database_connection_killed_in_the_middle_of_an_answer(postgres, cli
     proved(
         f"the database server process of the answering connection (pid {killed[0]}) terminated between the response "
         "and its ranking: a 503 try-again page with the choices kept, nothing stored; the retry stored one answer"
+    )
+
+
+LIMIT_PER_MINUTE = 1000
+
+
+def test_a_wave_from_three_regions_under_a_per_minute_limit(postgres, redis_url, tmp_path, proved):
+    """
+    Two workers and a beat on PostgreSQL and Redis send a wave of 2,000
+    invitations from three regions under a limit of 1,000 a minute: no
+    60-second window at the receiving server holds more than 1,000, everyone
+    gets one invitation, and the small regions are done early in the wave.
+    """
+    survey = make_survey()
+    sizes = {"stockholm": 1400, "norrbotten": 400, "skane": 200}
+    regions = {code: make_region(code, code.title()) for code in sizes}
+    for code, size in sizes.items():
+        Participant.objects.bulk_create(
+            Participant(survey=survey, region=regions[code], email=f"{code}{i:04d}@kommun.example.se")
+            for i in range(size)
+        )
+    broker = settings.CELERY_BROKER_URL
+    processes = {}
+    sink = Sink()
+    limit = {"EMAIL_LIMIT_PER_MINUTE": LIMIT_PER_MINUTE}
+    with SMTPServer(sink) as server:
+        try:
+            for n in (1, 2):
+                (tmp_path / f"worker{n}").mkdir()
+                processes[f"worker {n}"] = start_worker(
+                    broker_url=broker,
+                    var_dir=tmp_path / f"worker{n}",
+                    log_path=tmp_path / f"worker{n}.log",
+                    EMAIL_HOST="127.0.0.1",
+                    EMAIL_PORT=server.port,
+                    **limit,
+                )
+            processes["beat"] = start_beat(
+                broker_url=broker, var_dir=tmp_path, log_path=tmp_path / "beat.log", tick_seconds=5, **limit
+            )
+            started = time.monotonic()
+            # Three leads confirm at the same moment (the workers hear of it
+            # when all three have committed); the largest region must not
+            # hold the others up.
+            with transaction.atomic():
+                for code in sizes:
+                    queueing.queue_invitations(survey=survey, region=regions[code])
+            wait_for(
+                lambda: not OutgoingEmail.objects.pending().exists(),
+                seconds=240,
+                processes=processes,
+                what="the whole wave",
+                log=tmp_path / "worker1.log",
+            )
+            took = time.monotonic() - started
+        finally:
+            for process in processes.values():
+                stop(process)
+
+    everyone = Participant.objects.filter(survey=survey).values_list("email", flat=True)
+    assert Counter(sink.recipients()) == Counter({email: 1 for email in everyone})
+    assert set(OutgoingEmail.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
+    busiest = sink.most_in_any_window(60)
+    assert busiest <= LIMIT_PER_MINUTE
+    # A second window was needed, and it waited for the first to pass.
+    assert took >= 60
+    order = sink.recipients()
+    last = {code: max(i for i, email in enumerate(order) if email.startswith(code)) + 1 for code in sizes}
+    # With fair shares each region advances at the same pace: Skåne's 200 are out within the first 3 × 200.
+    assert last["skane"] <= 650 and last["norrbotten"] <= 1250
+    proved(
+        f"a wave of {sum(sizes.values())} invitations from three regions ({', '.join(map(str, sizes.values()))}) "
+        f"through two workers and a beat under {LIMIT_PER_MINUTE} a minute: at most {busiest} arrived in any "
+        f"60 s at the server, all arrived once in {took:.0f} s; the region of 200 was done after "
+        f"{last['skane']} emails, the region of 400 after {last['norrbotten']}"
     )

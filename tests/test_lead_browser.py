@@ -192,3 +192,67 @@ def test_the_lead_watches_emails_wait_for_the_mail_server_and_go_out(page, live_
     page.get_by_role("button", name="Skicka 1 meddelande igen").click()
     expect(page.locator(".alert-success")).to_contain_text("1 e-postmeddelande är på väg igen")
     assert OutgoingEmail.objects.get(pk=first_two[0]).status == "queued"
+
+
+def test_the_lead_watches_a_limited_wave_advance(page, live_server, setting, settings):
+    """A send under a sending limit of three a minute: the estimate before, and why emails wait during it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from surveys.models import OutgoingEmail
+
+    settings.EMAIL_LIMIT_PER_MINUTE = 3
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    survey, region = setting
+    for i in range(8):
+        make_participant(survey, region=region, email=f"p{i}@lulea.example.se")
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Användarnamn").fill("lead-norrbotten")
+    page.get_by_label("Lösenord").fill("a-good-password-42")
+    page.get_by_role("button", name="Logga in").click()
+    page.goto(live_server.url + reverse("lead:invite", args=[survey.slug, region.code]))
+    expect(page.locator("[data-estimate]")).to_contain_text("Med e-postkontots sändningsgränser tar det ungefär 2 min")
+    check(page, "lead-confirm-limited")
+    page.get_by_role("button", name="Skicka till 9 personer").click()
+
+    held = page.locator("[data-progress-held]")
+    for sent in (3, 6):
+        sending.drain_queue()
+        expect(held).to_be_visible(timeout=10_000)
+        expect(held).to_contain_text(f"{9 - sent} e-postmeddelanden väntar i kön", timeout=10_000)
+        expect(held).to_contain_text("sändningsgränsen per minut är nådd")
+        expect(page.locator("[data-progress-text]")).to_contain_text(f"{sent} av 9")
+        if sent == 3:
+            check(page, "lead-region-limited-wave")
+        # A minute passes: what went leaves the window.
+        OutgoingEmail.objects.filter(status="sent").update(claimed_at=timezone.now() - timedelta(minutes=2))
+    sending.drain_queue()
+    expect(page.locator("[data-progress-done]")).to_have_text("Utskicket är klart.", timeout=10_000)
+    expect(held).to_be_hidden()
+    assert len(mail.outbox) == 9
+
+
+def test_staff_read_the_sending_queue(page, live_server, setting, settings):
+    from surveys.distribution import pacing
+    from surveys.models import SendingState
+
+    settings.EMAIL_LIMIT_PER_MINUTE = 30
+    settings.EMAIL_LIMIT_PER_DAY = 10000
+    survey, region = setting
+    User.objects.create_user("staff", "staff@example.se", "a-good-password-42", is_staff=True)
+    queueing.queue_invitations(survey=survey, region=region)
+    pacing.pause(
+        SendingState.Pause.QUOTA, reply="554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"
+    )
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Användarnamn").fill("staff")
+    page.get_by_label("Lösenord").fill("a-good-password-42")
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_role("link", name="Sändningskön").click()
+    expect(page.locator("h1")).to_have_text("Sändningskön")
+    expect(page.locator("main")).to_contain_text("e-postkontots dagskvot är slut")
+    expect(page.locator("main")).to_contain_text("SubmissionQuotaExceededException")
+    check(page, "staff-sending-queue")
+    page.set_viewport_size({"width": 390, "height": 844})
+    check(page, "staff-sending-queue-phone")

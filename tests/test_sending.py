@@ -128,9 +128,10 @@ def test_a_closed_survey_sends_nothing(survey, region, cast, time_machine):
 class FakeConnection:
     """An SMTP connection that fails for some recipients the way a server would."""
 
-    def __init__(self, failures, opened):
+    def __init__(self, failures, opened, once=False):
         self.failures = failures
         self.opened = opened
+        self.once = once
 
     def open(self):
         self.opened.append(1)
@@ -141,15 +142,15 @@ class FakeConnection:
     def send_messages(self, messages):
         to = messages[0].to[0]
         if to in self.failures:
-            raise self.failures[to]
+            raise self.failures.pop(to) if self.once else self.failures[to]
         mail.outbox.extend(messages)
         return 1
 
 
-def with_server(failures):
+def with_server(failures, once=False):
     opened = []
     return mock.patch(
-        "surveys.distribution.sending.get_connection", return_value=FakeConnection(failures, opened)
+        "surveys.distribution.sending.get_connection", return_value=FakeConnection(failures, opened, once)
     ), opened
 
 
@@ -166,30 +167,39 @@ def test_a_permanent_refusal_fails_with_the_servers_reason(survey, region, cast)
     assert "550" in bob.last_error and "No such user" in bob.last_error
 
 
-def test_a_temporary_refusal_is_tried_again_later(survey, region, cast, time_machine):
-    time_machine.move_to(timezone.now())
+def test_a_server_that_says_not_now_pauses_everyone_and_uses_no_tries(survey, region, cast, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
     queueing.queue_invitations(survey=survey, region=region)
     busy = smtplib.SMTPRecipientsRefused({cast["bob"].email: (451, b"4.7.1 Try again later")})
-    patch, _ = with_server({cast["bob"].email: busy})
+    patch, _ = with_server({cast["bob"].email: busy}, once=True)
     with patch:
         report = send_all()
-    assert (report.sent, report.retrying) == (2, 1)
-    bob = OutgoingEmail.objects.get(participant=cast["bob"])
-    assert bob.status == Status.QUEUED
-    assert bob.attempts == 1
-    assert bob.next_attempt_at > timezone.now()
-    # Not before its time…
-    assert send_all().sent == 0
-    # …and then once.
-    time_machine.shift(timedelta(minutes=1))
-    assert send_all().sent == 1
-    assert [m.to[0] for m in mail.outbox].count(cast["bob"].email) == 1
+        assert (report.sent, report.failed, report.retrying) == (1, 0, 0)
+        assert report.hold.reason == "server_busy"
+        assert report.hold.until == timezone.now() + timedelta(minutes=1)
+        assert "451" in report.hold.reply
+        # Bob's email and the one after it wait as they were: no try used up.
+        rows = {row.participant.email: row for row in OutgoingEmail.objects.select_related("participant")}
+        assert [rows[cast[n].email].status for n in ("alice", "bob", "carol")] == [
+            Status.SENT,
+            Status.QUEUED,
+            Status.QUEUED,
+        ]
+        assert rows[cast["bob"].email].attempts == 0
+        # Not before the pause ends…
+        time_machine.shift(timedelta(seconds=59))
+        assert send_all().sent == 0
+        # …and then each once.
+        time_machine.shift(timedelta(seconds=1))
+        assert send_all().sent == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(cast[n].email for n in ("alice", "bob", "carol"))
 
 
 def test_it_gives_up_after_the_last_attempt(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
     queueing.queue_invitations(survey=survey, region=region)
-    busy = smtplib.SMTPResponseException(421, b"Service not available")
+    # A passing failure about this one message (not a "slow down"): it is tried again, up to the last try.
+    busy = smtplib.SMTPDataError(441, b"4.4.1 No answer from the next host")
     patch, _ = with_server({cast["bob"].email: busy})
     with patch:
         for _ in range(sending.MAX_ATTEMPTS):
@@ -232,7 +242,7 @@ def test_a_connection_dropped_mid_batch(survey, region, cast, time_machine):
 def test_a_dead_worker_leaves_rows_in_flight_uncertain_and_the_rest_queued(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
     queueing.queue_invitations(survey=survey, region=region)
-    claim, rows = sending.claim_batch()
+    rows = sending.claim_batch().rows
     assert len(rows) == 3
     # The worker marked the first one `sending` and died.
     OutgoingEmail.objects.filter(pk=rows[0].pk).update(status=Status.SENDING)
@@ -248,11 +258,11 @@ def test_a_dead_worker_leaves_rows_in_flight_uncertain_and_the_rest_queued(surve
 def test_a_worker_whose_claim_lapsed_does_not_send(survey, region, cast, time_machine):
     time_machine.move_to(timezone.now())
     queueing.queue_invitations(survey=survey, region=region)
-    claim, rows = sending.claim_batch()
+    batch = sending.claim_batch()
     time_machine.shift(timedelta(seconds=601))
     sending.recover_stale()
     # Another worker takes the rows over; the slow one wakes up and finds them gone.
-    report = sending.deliver(claim, rows)
+    report = sending.deliver(batch)
     assert report.sent == 0
     assert mail.outbox == []
     assert send_all().sent == 3
@@ -260,8 +270,8 @@ def test_a_worker_whose_claim_lapsed_does_not_send(survey, region, cast, time_ma
 
 def test_two_workers_never_claim_the_same_row(survey, region, cast):
     queueing.queue_invitations(survey=survey, region=region)
-    _, first = sending.claim_batch(limit=2)
-    _, second = sending.claim_batch(limit=2)
+    first = sending.claim_batch(limit=2).rows
+    second = sending.claim_batch(limit=2).rows
     assert len(first) == 2 and len(second) == 1
     assert not {r.pk for r in first} & {r.pk for r in second}
 

@@ -20,6 +20,8 @@
     var waitingBox = section.querySelector("[data-progress-waiting]");
     var waitingText = section.querySelector("[data-progress-waiting-text]");
     var wasWaiting = Boolean(waitingBox && !waitingBox.hidden);
+    var heldBox = section.querySelector("[data-progress-held]");
+    var heldText = section.querySelector("[data-progress-held-text]");
 
     function update() {
       fetch(section.dataset.progressUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -57,6 +59,16 @@
               }
               wasWaiting = false;
             }
+          }
+          if (heldBox) {
+            // Why the emails wait (a sending limit, a pause the server asked
+            // for): changed only when the sentence changes, so that screen
+            // readers hear it once, politely.
+            var held = progress.held_text || "";
+            if (heldText.textContent.replace(/\s+/g, " ").trim() !== held) {
+              heldText.textContent = held;
+            }
+            heldBox.hidden = !held;
           }
           Object.keys(data.counts).forEach(function (name) {
             var cell = document.querySelector("[data-count='" + name + "']");

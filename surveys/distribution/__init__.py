@@ -8,7 +8,9 @@ address, participants.py stores it), looks after the people in it
 and sends invitations and reminders: queueing.py says who is due and writes
 one OutgoingEmail row per person and wave, sending.py sends the rows under
 the delivery guarantee described at its top (at most once per person and
-wave), emails.py builds each message, and sweep.py is what the periodic
+wave) at the pace pacing.py allows (limits, pauses, fair shares), replies.py
+reads what the server answered, smtp.py signs in, emails.py builds each
+message, and sweep.py is what the periodic
 tick does. purge.py removes personal data after the survey.
 
 Answering (surveys/services.py) asks distribution one thing, by name: which

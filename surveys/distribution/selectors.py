@@ -1,13 +1,15 @@
 """Read-side queries of distribution, for the lead's pages and for answering; aggregates are done in SQL."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from surveys.models import Mailing, OutgoingEmail, Participant, Region, Survey
+
+from . import labels, pacing
 
 Status = OutgoingEmail.Status
 
@@ -134,7 +136,9 @@ def latest_mailing_progress(survey: Survey, region: Region) -> dict | None:
     waiting = mailing.emails.filter(status=Status.QUEUED).exclude(last_error="")
     retry = waiting.aggregate(n=Count("pk"), next_try=Min("next_attempt_at"))
     problem = waiting.order_by("-next_attempt_at").values_list("last_error", flat=True).first() if retry["n"] else ""
+    held = hold_for_lead(region, now=timezone.now()) if pending else None
     return {
+        "held": held,
         "mailing": mailing.pk,
         "kind": mailing.kind,
         "kind_label": str(mailing.get_kind_display()),
@@ -151,4 +155,86 @@ def latest_mailing_progress(survey: Survey, region: Region) -> dict | None:
         "problem": problem,
         "next_try": retry["next_try"].isoformat() if retry["next_try"] else None,
         "next_try_time": timezone.localtime(retry["next_try"]).strftime("%H:%M:%S") if retry["next_try"] else "",
+    }
+
+
+def hold_for_lead(region: Region, *, now: datetime) -> dict | None:
+    """
+    Why the region's waiting emails do not go now (a limit, or a pause the
+    mail server asked for), until when, the server's reply, and when the
+    last of them would go at the current pace. None when nothing holds them.
+    """
+    hold = pacing.current_hold(now)
+    if hold is None:
+        return None
+    waiting = OutgoingEmail.objects.filter(mailing__region=region, status__in=OutgoingEmail.PENDING).count()
+    last = pacing.estimate_last(waiting, region_id=region.pk, now=now)
+    return {
+        "reason": hold.reason,
+        "reason_text": hold.describe(),
+        "until": hold.until.isoformat(),
+        "until_text": labels.moment_text(hold.until, now),
+        "reply": hold.reply,
+        "waiting": waiting,
+        "last_text": labels.moment_text(last, now) if last else "",
+    }
+
+
+def send_estimate(count: int, region: Region, *, now: datetime) -> dict | None:
+    """
+    How long `count` new emails for the region would take at the current
+    limits and pause, for the lead to read before confirming: None without
+    limits or pause (they go as fast as the mail server takes them).
+    """
+    hold = pacing.current_hold(now)
+    last = pacing.estimate_last(count, region_id=region.pk, now=now)
+    if last is None and hold is None:
+        return None
+    return {
+        "duration_text": labels.duration_text(last - now) if last else "",
+        "last_text": labels.moment_text(last, now) if last else "",
+        "hold": hold,
+        "hold_until_text": labels.moment_text(hold.until, now) if hold else "",
+    }
+
+
+def sending_overview(*, now: datetime) -> dict:
+    """
+    The whole queue for staff: each region's waiting emails, what went in the
+    last minute, hour and 24 hours against each limit, and what holds
+    sending now (until when). A fixed number of queries.
+    """
+    waiting = dict(
+        OutgoingEmail.objects.filter(status__in=OutgoingEmail.PENDING)
+        .values_list("mailing__region_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    due = dict(
+        OutgoingEmail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+        .values_list("mailing__region_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    spans = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+    went = pacing.went_counts(now, spans.values())
+    limits = {w.name: w.limit for w in pacing.windows()}
+    hold = pacing.current_hold(now)
+    regions = Region.objects.filter(pk__in=waiting.keys()).order_by("name")
+    return {
+        "regions": [
+            {
+                "region": region,
+                "waiting": waiting[region.pk],
+                "due": due.get(region.pk, 0),
+                "last_text": labels.moment_text(last, now)
+                if (last := pacing.estimate_last(waiting[region.pk], region_id=region.pk, now=now))
+                else "",
+            }
+            for region in regions
+        ],
+        "windows": [{"name": name, "went": went[span], "limit": limits.get(name)} for name, span in spans.items()],
+        "hold": hold,
+        "hold_until_text": labels.moment_text(hold.until, now) if hold else "",
+        "total_waiting": sum(waiting.values()),
     }

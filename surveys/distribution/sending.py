@@ -24,8 +24,6 @@ and a task delivered twice finds nothing left to claim.
 """
 
 import logging
-import smtplib
-import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,9 +35,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys.models import OutgoingEmail
+from surveys.models import EmailKind, OutgoingEmail, SendingState
 
+from . import pacing, replies
 from .emails import new_message_id, survey_email
+from .pacing import Hold
+from .replies import Meaning
 
 logger = logging.getLogger(__name__)
 Status = OutgoingEmail.Status
@@ -65,42 +66,74 @@ class SendReport:
     skipped: int = 0
     released: int = 0
     errors: list[str] = field(default_factory=list)
+    # Why sending stopped before the queue was empty: a limit or a pause, until when.
+    hold: Hold | None = None
 
     def add(self, other: "SendReport") -> None:
         for name in ("sent", "failed", "retrying", "skipped", "released"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+        self.hold = other.hold or self.hold
 
 
-def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> tuple[uuid.UUID, list[OutgoingEmail]]:
+@dataclass
+class Batch:
+    """The rows one claim took, or why it took none."""
+
+    claim: uuid.UUID
+    rows: list[OutgoingEmail]
+    hold: Hold | None = None
+    after_pause: bool = False  # the last thing the server said was "not now": clear that once one goes
+
+
+def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> Batch:
     """
     Claim up to `limit` due queued rows for this worker, in one short
-    transaction. Rows locked by another worker are skipped, not waited for.
+    transaction under the SendingState row lock, shared fairly between
+    regions (pacing.fair_batch). Takes none while sending is paused, and no
+    more than the limits leave room for, counting what other workers have
+    claimed and not yet sent: that is what keeps the limits (pacing.py).
     """
-    now = now or timezone.now()
     claim = uuid.uuid4()
     with transaction.atomic():
-        ids = list(
-            OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.QUEUED, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:limit]
-        )
+        state = pacing.lock_state(now or timezone.now())
+        # The time of the claim is read once the lock is held (see pacing.py).
+        now = now or timezone.now()
+        hold = pacing.paused(state, now)
+        if hold is not None:
+            return Batch(claim, [], hold)
+        room, hold = pacing.allowance(now)
+        if room is not None:
+            # Rows other workers have claimed will go first.
+            room -= OutgoingEmail.objects.filter(status=Status.CLAIMED).count()
+            if room <= 0:
+                return Batch(claim, [], hold)
+            limit = min(limit, room)
+        ids = pacing.fair_batch(limit, now)
         if ids:
+            locked = list(
+                OutgoingEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=ids, status=Status.QUEUED)
+                .values_list("pk", flat=True)
+            )
             # The status condition makes the claim exclusive also where
             # SELECT … FOR UPDATE is not available (SQLite in development).
-            OutgoingEmail.objects.filter(pk__in=ids, status=Status.QUEUED).update(
+            OutgoingEmail.objects.filter(pk__in=locked, status=Status.QUEUED).update(
                 status=Status.CLAIMED, claim=claim, claimed_at=now
             )
     rows = list(
-        OutgoingEmail.objects.filter(claim=claim, status=Status.CLAIMED)
-        .select_related("participant__survey", "participant__region", "mailing")
-        .order_by("id")
+        OutgoingEmail.objects.filter(claim=claim, status=Status.CLAIMED).select_related(
+            "participant__survey", "participant__region", "mailing"
+        )
     )
-    return claim, rows
+    # Sent in the order of the fair share: the regions take turns within the batch too.
+    turn = {pk: position for position, pk in enumerate(ids)}
+    rows.sort(key=lambda row: turn.get(row.pk, len(turn)))
+    return Batch(claim, rows, after_pause=state.pauses_in_a_row > 0)
 
 
 def _why_not(email: OutgoingEmail, now: datetime) -> str:
-    """Why this email must not go out now, or "" if it may."""
+    """Why this email must not go out at all, or "" if it may."""
     participant = email.participant
     if not participant.token or not participant.email:
         return _("The personal data has been purged.")
@@ -115,67 +148,60 @@ def _why_not(email: OutgoingEmail, now: datetime) -> str:
     return ""
 
 
-def _is_permanent(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _message in error.recipients.values()]
-        return bool(codes) and all(code >= 500 for code in codes)
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return False  # our configuration, not the address: try again later
-    if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code >= 500
-    return False
+def _reminder_window(email: OutgoingEmail, now: datetime) -> tuple[bool, datetime | None]:
+    """
+    For a scheduled reminder that waited (for a limit or a pause) past its
+    sending window: (False, the next window's start), or (False, None) when
+    the survey closes first. (True, None) when it may go now.
+    """
+    if email.kind != EmailKind.REMINDER or not email.mailing.scheduled:
+        return True, None
+    survey = email.participant.survey
+    if survey.in_reminder_window(now):
+        return True, None
+    return False, survey.next_reminder_window(now)
 
 
-def _describe(error: Exception) -> str:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        parts = [
-            f"{code} {message.decode(errors='replace') if isinstance(message, bytes) else message}"
-            for code, message in error.recipients.values()
-        ]
-        return _("The recipient was refused: %(replies)s") % {"replies": "; ".join(parts)}
-    if isinstance(error, smtplib.SMTPResponseException):
-        message = (
-            error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
-        )
-        return _("The mail server answered %(code)s: %(message)s") % {"code": error.smtp_code, "message": message}
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return _("The mail server closed the connection.")
-    if isinstance(error, socket.timeout | TimeoutError):
-        return _("The mail server did not answer in time.")
-    if isinstance(error, ConnectionRefusedError):
-        return _("Could not connect to the mail server.")
-    return f"{type(error).__name__}: {error}"
+# The replies that pause sending for everyone, and the pause each one starts.
+PAUSES = {
+    Meaning.SLOW_DOWN: SendingState.Pause.SERVER_BUSY,
+    Meaning.QUOTA: SendingState.Pause.QUOTA,
+    Meaning.SIGN_IN: SendingState.Pause.SIGN_IN,
+}
 
 
-def _connection_broken(error: Exception) -> bool:
-    # Every smtplib error is an OSError; only a disconnect or a socket error
-    # means the connection itself is gone.
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return True
-    if isinstance(error, smtplib.SMTPException):
-        return False
-    return isinstance(error, OSError)
-
-
-def deliver(claim: uuid.UUID, rows: list[OutgoingEmail]) -> SendReport:
+def deliver(batch: Batch) -> SendReport:
     """
     Send the claimed rows over one SMTP connection. Eligibility is checked
-    again for each row just before sending. Transient failures put the row
-    back in the queue with a growing delay (or fail it after MAX_ATTEMPTS);
-    permanent ones (5xx) fail it with the server's reason. If the connection
-    breaks, the rows not yet attempted are released for a later try.
-    Rows whose claim has lapsed (another worker has them now) are left alone,
-    so delivering the same claim twice sends nothing twice.
+    again for each row just before sending, and each is marked `sending`
+    in a commit of its own right before the SMTP call. A reply about the recipient
+    fails that email; a "not now" from the server (replies.py) pauses
+    sending for everyone and puts the email back as it was; other passing
+    failures put the row back in the queue with a growing delay (or fail it
+    after MAX_ATTEMPTS). Whatever stops the batch early releases the rows
+    not yet attempted, untried. Rows whose claim has lapsed (another worker
+    has them now) are left alone, so delivering the same claim twice sends
+    nothing twice.
     """
+    claim, rows = batch.claim, batch.rows
     report = SendReport()
     smtp: BaseEmailBackend | None = None
     memo: dict = {}  # the survey's texts and the regions' contacts, looked up once per batch
+    after_pause = batch.after_pause
     for index, email in enumerate(rows):
         now = timezone.now()
         reason = _why_not(email, now)
+        may_go, next_window = _reminder_window(email, now)
+        if not reason and not may_go and next_window is None:
+            reason = _("The survey closes before the next sending window for reminders.")
         if reason:
             _finish(email, claim, status=Status.SKIPPED, last_error=reason)
             report.skipped += 1
+            continue
+        if not may_go:
+            # Held past its window by a limit or a pause: it waits for the next one, untried.
+            _finish(email, claim, status=Status.QUEUED, last_error="", claim=None, next_attempt_at=next_window)
+            report.released += 1
             continue
         message_id = new_message_id()
         message = survey_email(email.participant, kind=email.kind, message_id=message_id, memo=memo)
@@ -184,27 +210,48 @@ def deliver(claim: uuid.UUID, rows: list[OutgoingEmail]) -> SendReport:
                 smtp = get_connection(fail_silently=False)
                 smtp.open()
             except Exception as error:
-                # No server to talk to: nothing was attempted, so the rows
-                # wait in the queue without using up their attempts.
-                description = _describe(error)
-                report.errors.append(description)
-                report.released += _release(claim, rows[index:], reason=description, now=now)
                 smtp = None
+                reply = replies.read(error)
+                description = replies.describe(reply)
+                report.errors.append(description)
+                if reply.meaning in PAUSES:
+                    report.hold = pacing.pause(PAUSES[reply.meaning], reply=description, now=now)
+                    report.released += _release(claim, rows[index:], reason="", now=now, wait=timedelta(0))
+                else:
+                    # No server to talk to: nothing was attempted, so the rows
+                    # wait in the queue without using up their attempts.
+                    report.released += _release(claim, rows[index:], reason=description, now=now)
                 break
         # Our own commit, right before the message leaves: from here on a
         # crash leaves the row `sending`, which the sweep turns into `uncertain`.
-        marked = OutgoingEmail.objects.filter(pk=email.pk, claim=claim, status=Status.CLAIMED).update(
-            status=Status.SENDING, claimed_at=now, attempts=email.attempts + 1, message_id=message_id
-        )
+        marked = pacing.mark_sending(email, claim, message_id=message_id)
         if not marked:
             continue  # our claim lapsed and the row went back to the queue
         try:
             smtp.send_messages([message])
         except Exception as error:
-            attempts = email.attempts + 1
-            description = _describe(error)
+            reply = replies.read(error)
+            description = replies.describe(reply)
             report.errors.append(description)
-            if _is_permanent(error):
+            if reply.meaning in PAUSES:
+                # Not about this address: the email goes back as it was, and everyone waits.
+                _finish(
+                    email,
+                    claim,
+                    status=Status.QUEUED,
+                    last_error="",
+                    from_status=Status.SENDING,
+                    claim=None,
+                    attempts=email.attempts,
+                    next_attempt_at=now,
+                )
+                report.hold = pacing.pause(PAUSES[reply.meaning], reply=description, now=now)
+                report.released += 1 + _release(claim, rows[index + 1 :], reason="", now=now, wait=timedelta(0))
+                _close(smtp)
+                smtp = None
+                break
+            attempts = email.attempts + 1
+            if reply.meaning == Meaning.RECIPIENT:
                 _finish(email, claim, status=Status.FAILED, last_error=description, from_status=Status.SENDING)
                 report.failed += 1
             elif attempts >= MAX_ATTEMPTS:
@@ -228,7 +275,7 @@ def deliver(claim: uuid.UUID, rows: list[OutgoingEmail]) -> SendReport:
                     claim=None,
                 )
                 report.retrying += 1
-            if _connection_broken(error):
+            if reply.meaning == Meaning.UNREACHABLE:
                 # A new connection for the rest of the batch; if that fails
                 # too, they are released above.
                 _close(smtp)
@@ -236,6 +283,9 @@ def deliver(claim: uuid.UUID, rows: list[OutgoingEmail]) -> SendReport:
             continue
         _mark_sent(email, claim)
         report.sent += 1
+        if after_pause:
+            pacing.went_out()
+            after_pause = False
     _close(smtp)
     return report
 
@@ -278,30 +328,40 @@ def _mark_sent(email: OutgoingEmail, claim: uuid.UUID) -> None:
         _finish(email, claim, status=Status.SENT, last_error="", from_status=Status.SENDING, sent_at=timezone.now())
 
 
-def _release(claim: uuid.UUID, rows: list[OutgoingEmail], *, reason: str, now: datetime) -> int:
-    """Put claimed rows back in the queue, untried, to wait out a broken connection."""
+def _release(
+    claim: uuid.UUID, rows: list[OutgoingEmail], *, reason: str, now: datetime, wait: timedelta | None = None
+) -> int:
+    """
+    Put claimed rows back in the queue, untried: to wait out a broken
+    connection (after backoff(1), with the reason), or a limit or a pause
+    (`wait` 0: the limits and pauses themselves keep them back).
+    """
+    wait = backoff(1) if wait is None else wait
     return OutgoingEmail.objects.filter(pk__in=[r.pk for r in rows], claim=claim, status=Status.CLAIMED).update(
-        status=Status.QUEUED, claim=None, claimed_at=None, next_attempt_at=now + backoff(1), last_error=reason[:500]
+        status=Status.QUEUED, claim=None, claimed_at=None, next_attempt_at=now + wait, last_error=reason[:500]
     )
 
 
 def drain_queue(*, batch_size: int = BATCH_SIZE, time_budget: float = 50.0) -> tuple[SendReport, bool]:
     """
-    Claim and send batches until none are due or the time budget is spent.
-    Returns the report and whether due rows remain. Any number of workers may
-    run this at once; each row is sent by at most one of them.
+    Claim and send batches until none are due, a limit or a pause stops
+    sending (report.hold says until when), or the time budget is spent.
+    Returns the report and whether due rows remain that may go now. Any
+    number of workers may run this at once; each row is sent by at most one.
     """
     started = timezone.now()
     report = SendReport()
     while True:
-        claim, rows = claim_batch(limit=batch_size)
-        if not rows:
+        batch = claim_batch(limit=batch_size)
+        if not batch.rows:
+            report.hold = batch.hold or report.hold
             return report, False
-        batch = deliver(claim, rows)
-        report.add(batch)
-        if batch.released or (timezone.now() - started).total_seconds() > time_budget:
-            more = OutgoingEmail.objects.filter(status=Status.QUEUED, next_attempt_at__lte=timezone.now()).exists()
-            return report, more
+        sent = deliver(batch)
+        report.add(sent)
+        if sent.hold is not None:
+            return report, False
+        if sent.released or (timezone.now() - started).total_seconds() > time_budget:
+            return report, has_due_queued()
 
 
 def recover_stale(*, now: datetime | None = None) -> tuple[int, int]:

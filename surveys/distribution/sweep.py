@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from surveys.models import Survey
 
+from .pacing import current_hold
 from .purge import purge_due_surveys
 from .queueing import dispatch, queue_due_reminders
 from .sending import has_due_queued, recover_stale
@@ -47,7 +48,8 @@ def sweep(*, now: datetime | None = None, dry_run: bool = False) -> SweepReport:
             report.reminders[survey.slug, region_code] = count
     if dry_run:
         return report
-    if has_due_queued(now):
+    # While a pause or a limit holds everything back, the workers have nothing to do.
+    if has_due_queued(now) and current_hold(now) is None:
         dispatch()
         report.dispatched = True
     report.purged = purge_due_surveys(now=now)

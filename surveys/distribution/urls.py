@@ -6,6 +6,7 @@ app_name = "lead"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("sending/", views.sending_overview, name="sending"),
     path("<slug:slug>/<slug:code>/", views.region_page, name="region"),
     path("<slug:slug>/<slug:code>/progress.json", views.progress, name="progress"),
     path("<slug:slug>/<slug:code>/deltagare.csv", views.participants_csv, name="participants_csv"),

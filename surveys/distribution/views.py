@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -110,12 +111,13 @@ def _filter_choices() -> list[tuple[str, StrOrPromise]]:
 @login_required
 def progress(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
-    return JsonResponse(
-        {
-            "progress": selectors.latest_mailing_progress(survey, region),
-            "counts": selectors.region_counts(survey, [region])[region.pk],
-        }
-    )
+    progress = selectors.latest_mailing_progress(survey, region)
+    if progress is not None:
+        # The same sentence as on the page, for the page's live region.
+        progress["held_text"] = " ".join(
+            render_to_string("surveys/lead/_hold.html", {"held": progress["held"]}).split()
+        )
+    return JsonResponse({"progress": progress, "counts": selectors.region_counts(survey, [region])[region.pk]})
 
 
 @login_required
@@ -339,8 +341,18 @@ def _confirm_send(
             "form": form,
             "open": survey.is_open(),
             "changed": changed,
+            # How long it takes at the current sending limits (none: as fast as the server takes them).
+            "estimate": selectors.send_estimate(count, region, now=timezone.now()) if count else None,
         },
     )
+
+
+@login_required
+def sending_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Staff only: the whole queue, what went against each limit, and what holds sending now."""
+    if not request.user.is_staff:
+        raise Http404
+    return render(request, "surveys/lead/sending.html", {"overview": selectors.sending_overview(now=timezone.now())})
 
 
 @login_required
