@@ -13,6 +13,7 @@ from .models import (
     RankedArea,
     Region,
     Response,
+    SendingState,
     Survey,
 )
 
@@ -151,3 +152,18 @@ class ParticipantImportAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "filename", "survey", "region", "status", "created_count", "created_by"]
     list_filter = ["status", "survey", "region"]
     exclude = ["valid_rows", "rejected_rows"]
+
+
+@admin.register(SendingState)
+class SendingStateAdmin(admin.ModelAdmin):
+    """Staff may end a pause by hand (say, once the mail account's sign-in is fixed): clear "paused until"."""
+
+    list_display = ["pause", "paused_until", "server_reply", "pauses_in_a_row", "updated_at"]
+    fields = ["pause", "paused_until", "server_reply", "pauses_in_a_row"]
+    readonly_fields = ["pause", "server_reply", "pauses_in_a_row"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

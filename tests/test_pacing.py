@@ -320,3 +320,17 @@ def test_staff_see_the_whole_queue(client, db, time_machine):
     make_region().leads.add(lead)
     client.force_login(lead)
     assert client.get(reverse("lead:sending")).status_code == 404
+
+
+def test_staff_can_end_a_pause_by_hand_in_the_admin(client, db):
+    from django.contrib.auth.models import User
+
+    pacing.pause(SendingState.Pause.SIGN_IN, reply="535 5.7.3 Authentication unsuccessful")
+    assert pacing.current_hold() is not None
+    client.force_login(User.objects.create_superuser("staff", "staff@example.se", "pw-for-tests-only"))
+    url = reverse("admin:surveys_sendingstate_change", args=[1])
+    page = client.get(url).content.decode()
+    assert "535 5.7.3 Authentication unsuccessful" in page
+    response = client.post(url, {"paused_until_0": "", "paused_until_1": ""})
+    assert response.status_code == 302
+    assert pacing.current_hold() is None
