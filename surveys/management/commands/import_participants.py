@@ -41,6 +41,9 @@ class Command(BaseCommand):
         for row in report.rejected:
             shown = row.values.get("email") or "–"
             self.stdout.write(f"  rad {row.line}: {shown}: {row.reason}")
+        for row in report.valid:
+            if row.warning:
+                self.stdout.write(f"  rad {row.line}: {row.email}: obs: {row.warning}")
         self.stdout.write(f"{len(report.valid)} giltiga rader, {len(report.rejected)} avvisade.")
         if dry_run:
             self.stdout.write("Provkörning: inget sparades.")
