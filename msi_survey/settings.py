@@ -238,6 +238,8 @@ LINK_MISS_WINDOW_SECONDS = envint("LINK_MISS_WINDOW_SECONDS", 600)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A form refused for its CSRF cookie gets a page in the site's layout, and the answer form keeps its choices.
+CSRF_FAILURE_VIEW = "surveys.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

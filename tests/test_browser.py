@@ -436,3 +436,50 @@ def test_the_radio_circles_stand_out_from_the_page(page, link):
     # #6c757d on white is 4.7:1; Bootstrap's own grey was 1.3:1.
     assert border == "rgb(108, 117, 125)"
     assert width >= 2
+
+
+def test_a_lost_cookie_keeps_the_answer(browser_context, live_server, link):
+    context = browser_context()
+    page = context.new_page()
+    page.goto(link)
+    expected = [
+        "Effektmätning",
+        "Tvärsektoriell samverkan",
+        "Agila arbetsmetoder",
+        "Intraprenörskap",
+        "Förändringsledning",
+    ]
+    for title in expected:
+        page.get_by_role("button", name=f"Lägg till {title}").click()
+    page.get_by_label("Region", exact=True).check()
+    context.clear_cookies()  # the CSRF cookie expired, or the browser threw it away
+
+    page.get_by_role("button", name="Skicka mitt svar").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("Ditt svar har inte skickats än")
+    assert page.title().startswith("Fel: ")
+    # The choices are all still there, in the widget, and the summary has focus.
+    assert chosen(page) == expected
+    assert page.get_by_label("Region", exact=True).is_checked()
+    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    assert Response.objects.count() == 0
+    assert_accessible(page, "answer-csrf-failure")
+
+    page.get_by_role("button", name="Skicka mitt svar").click()
+    page.wait_for_url("**/tack/")
+    assert stored_ranking() == (expected, "region")
+
+
+def test_a_lost_cookie_on_another_form(browser_context, live_server):
+    context = browser_context()
+    page = context.new_page()
+    page.goto(live_server.url + reverse("login"))
+    context.clear_cookies()
+    page.get_by_label("Användarnamn").fill("alice")
+    page.get_by_label("Lösenord").fill("secret")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.locator("h1")).to_have_text("Formuläret kunde inte skickas")
+    assert page.locator("html").get_attribute("lang") == "sv"
+    assert_accessible(page, "csrf-failure")
+    page.get_by_role("link", name="Tillbaka till sidan").click()
+    expect(page.get_by_label("Användarnamn")).to_be_visible()
