@@ -223,11 +223,17 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 # A worker that has not finished an email this long after claiming it is
 # taken for dead; see surveys/sending.py.
 EMAIL_CLAIM_LEASE_SECONDS = envint("EMAIL_CLAIM_LEASE_SECONDS", 600)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MSI Survey <noreply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mötesplats Social Innovation <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Admin", a) for a in envlist("ADMINS", "")]
-# Who answers questions about personal data, shown on the privacy page.
+# The privacy page (GDPR article 13): who is responsible for the personal
+# data, who answers questions about it, how to reach them and the data
+# protection officer. Empty addresses are left out of the page.
+PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "Mötesplats Social Innovation")
 PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "Mötesplats Social Innovation")
+PRIVACY_EMAIL = os.environ.get("PRIVACY_EMAIL", "")
+PRIVACY_POSTAL_ADDRESS = os.environ.get("PRIVACY_POSTAL_ADDRESS", "")
+PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL", "")
 
 # Unknown personal links one client address may ask for in a window before
 # it is refused for the rest of it (msi_survey/security.py).

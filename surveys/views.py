@@ -130,7 +130,17 @@ def thanks(request, token):
     participant = _get_participant(token)
     if not participant.has_answered:
         return redirect("surveys:answer", token=token)
-    return render(request, "surveys/thanks.html", {"survey": participant.survey})
+    from results.models import Snapshot
+
+    # The results link leads to the latest published version: say which, and
+    # when, since an answer given after it is not in it.
+    published = (
+        Snapshot.objects.filter(survey=participant.survey)
+        .order_by("-version")
+        .values("version", "published_at")
+        .first()
+    )
+    return render(request, "surveys/thanks.html", {"survey": participant.survey, "published": published})
 
 
 # Mail providers' one-click unsubscribe (RFC 8058) posts without a CSRF
@@ -220,7 +230,19 @@ def csrf_failure(request, reason=""):
 
 
 def privacy(request):
-    return render(request, "privacy.html", {"contact": settings.PRIVACY_CONTACT})
+    survey = Survey.objects.order_by("-opens_at").first()
+    return render(
+        request,
+        "privacy.html",
+        {
+            "controller": settings.PRIVACY_CONTROLLER,
+            "contact": settings.PRIVACY_CONTACT,
+            "email": settings.PRIVACY_EMAIL,
+            "postal_address": settings.PRIVACY_POSTAL_ADDRESS,
+            "dpo_email": settings.PRIVACY_DPO_EMAIL,
+            "purge_after_days": survey.purge_after_days if survey else None,
+        },
+    )
 
 
 @requires_csrf_token
