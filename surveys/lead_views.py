@@ -177,6 +177,7 @@ def import_preview(request, slug, region, import_id):
             "region": region,
             "import": checked,
             "sample": checked.valid_rows[:50],
+            "warned": [row for row in checked.valid_rows if row.get("warning")],
             "is_preview": checked.status == ParticipantImport.Status.PREVIEW,
         },
     )

@@ -56,6 +56,8 @@ def test_a_windows_1252_semicolon_file_is_previewed_then_confirmed(client, surve
         assert reason in page, reason
     # A level not understood costs no invitation: the row stays, its level empty, with a note for the lead.
     assert "Nivån ”landskap” förstods inte" in page
+    assert "1 rad läggs till med en anmärkning" in page
+    assert "Rad 7 (ny@region.example.se)" in page
     assert len(checked.valid_rows) == 4 and len(checked.rejected_rows) == 3
 
     response = client.post(response.url, {"confirm": "1"})
