@@ -20,13 +20,18 @@ setup: $(STAMP) node_modules/.package-lock.json
 
 # The whole application on embedded defaults: SQLite, a Celery worker and
 # beat on kombu's filesystem broker, emails as files under var/mail/.
+# `make run PORT=8080` serves on another port (honcho sets PORT for its own
+# use, so the Procfile reads MSI_PORT).
+PORT ?= 8000
 run: export DEBUG ?= true
+run: export MSI_PORT := $(PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: setup
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_msi_demo --links 3
 	@echo
-	@echo "Site:   http://127.0.0.1:8000/"
-	@echo "Log in: http://127.0.0.1:8000/accounts/login/ (accounts above; staff also at /admin/)"
+	@echo "Site:   $(SITE_URL)/"
+	@echo "Log in: $(SITE_URL)/accounts/login/ (accounts above; staff also at /admin/)"
 	@echo "Emails: written as files to var/mail/ by the Celery worker"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start

@@ -358,11 +358,17 @@ if EMAIL_OAUTH2_TOKEN_URL and not (EMAIL_OAUTH2_CLIENT_ID and EMAIL_OAUTH2_CLIEN
 # A worker that has not finished an email this long after claiming it is
 # taken for dead; see surveys/distribution/sending.py.
 EMAIL_CLAIM_LEASE_SECONDS = envint("EMAIL_CLAIM_LEASE_SECONDS", 600)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MSI Survey <noreply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mötesplats Social Innovation <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Admin", a) for a in envlist("ADMINS", "")]
-# Who answers questions about personal data, shown on the privacy page.
+# The privacy page (GDPR article 13): who is responsible for the personal
+# data, who answers questions about it, how to reach them and the data
+# protection officer. Empty addresses are left out of the page.
+PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "Mötesplats Social Innovation")
 PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "Mötesplats Social Innovation")
+PRIVACY_EMAIL = os.environ.get("PRIVACY_EMAIL", "")
+PRIVACY_POSTAL_ADDRESS = os.environ.get("PRIVACY_POSTAL_ADDRESS", "")
+PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL", "")
 
 # Unknown personal links one client address may ask for in a window before
 # it is refused for the rest of it (msi_survey/security.py).
@@ -373,6 +379,8 @@ LINK_MISS_WINDOW_SECONDS = envint("LINK_MISS_WINDOW_SECONDS", 600)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A form refused for its CSRF cookie gets a page in the site's layout, and the answer form keeps its choices.
+CSRF_FAILURE_VIEW = "surveys.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

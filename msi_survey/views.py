@@ -66,7 +66,19 @@ def language(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "privacy.html", {"contact": settings.PRIVACY_CONTACT})
+    survey = Survey.objects.order_by("-opens_at").first()
+    return render(
+        request,
+        "privacy.html",
+        {
+            "controller": settings.PRIVACY_CONTROLLER,
+            "contact": settings.PRIVACY_CONTACT,
+            "email": settings.PRIVACY_EMAIL,
+            "postal_address": settings.PRIVACY_POSTAL_ADDRESS,
+            "dpo_email": settings.PRIVACY_DPO_EMAIL,
+            "purge_after_days": survey.purge_after_days if survey else None,
+        },
+    )
 
 
 @requires_csrf_token

@@ -77,7 +77,11 @@ def _context(
         ],
         # Lazy: the charts are built only when the page is not in the cache already.
         "bar_chart": SimpleLazyObject(lambda: charts.bar_chart(areas)) if areas else None,
+        "bar_chart_narrow": SimpleLazyObject(lambda: charts.bar_chart(areas, narrow=True)) if areas else None,
         "heat_map": SimpleLazyObject(lambda: charts.heat_map(areas, data["regions"]))
+        if areas and data["regions"]
+        else None,
+        "heat_map_narrow": SimpleLazyObject(lambda: charts.heat_map(areas, data["regions"], narrow=True))
         if areas and data["regions"]
         else None,
         "snapshot": snapshot,
@@ -120,6 +124,9 @@ def region(request: HttpRequest, slug: str, code: str, number: int | None = None
         raise Http404
     context = _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
     context["region"] = block
+    if not block["suppressed"]:
+        context["difference_chart"] = charts.difference_chart(block["areas"])
+        context["difference_chart_narrow"] = charts.difference_chart(block["areas"], narrow=True)
     return render(request, "results/region.html", context)
 
 

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .distribution.emails import PLACEHOLDERS, unknown_placeholders
@@ -53,7 +55,7 @@ class EmailTextInline(admin.StackedInline):
 
 @admin.register(Survey)
 class SurveyAdmin(admin.ModelAdmin):
-    list_display = ["title_sv", "slug", "opens_at", "closes_at", "rank_count"]
+    list_display = ["title_sv", "slug", "opens_at", "closes_at", "rank_count", "results_links"]
     prepopulated_fields = {"slug": ["title_sv"]}
     inlines = [AreaInline, EmailTextInline]
     readonly_fields = ["personal_data_purged_at"]
@@ -75,6 +77,16 @@ class SurveyAdmin(admin.ModelAdmin):
         ),
         (_("Personal data"), {"fields": ["purge_after_days", "personal_data_purged_at"]}),
     ]
+
+    @admin.display(description=_("Results"))
+    def results_links(self, survey):
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("results:preview", args=[survey.slug]),
+            _("Preview and publish"),
+            reverse("results:versions", args=[survey.slug]),
+            _("Published versions"),
+        )
 
 
 @admin.register(Region)

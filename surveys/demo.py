@@ -306,27 +306,6 @@ def _create_answers(survey, areas, regions) -> int:
             participant.answered_at = answered_at
             participant.answered_after_wave = 1 if after_reminder else 0
             participant.save(update_fields=["answered_at", "answered_after_wave"])
-            emails.append(
-                OutgoingEmail(
-                    participant=participant,
-                    mailing=mailings[region_code, EmailKind.INVITATION],
-                    wave=0,
-                    status=OutgoingEmail.Status.SENT,
-                    attempts=1,
-                    sent_at=first_day,
-                )
-            )
-            if after_reminder:
-                emails.append(
-                    OutgoingEmail(
-                        participant=participant,
-                        mailing=mailings[region_code, EmailKind.REMINDER],
-                        wave=1,
-                        status=OutgoingEmail.Status.SENT,
-                        attempts=1,
-                        sent_at=reminder_day,
-                    )
-                )
         level = participant.level if participant and participant.level else Level.KOMMUN
         response = Response(survey=survey, region=regions[region_code], level=level, submitted_on=answered_at.date())
         responses.append(response)
@@ -334,6 +313,31 @@ def _create_answers(survey, areas, regions) -> int:
             RankedArea(response=response, area=areas[code], position=position)
             for position, code in enumerate(ranking, start=1)
         ]
+    # Everyone had their invitation, and everyone who had not answered a week
+    # later had the reminder: so no region has more answers than invitations.
+    for participant in Participant.objects.filter(survey=survey).select_related("region"):
+        code = participant.region.code
+        emails.append(
+            OutgoingEmail(
+                participant=participant,
+                mailing=mailings[code, EmailKind.INVITATION],
+                wave=0,
+                status=OutgoingEmail.Status.SENT,
+                attempts=1,
+                sent_at=first_day,
+            )
+        )
+        if participant.answered_at is None or participant.answered_after_wave == 1:
+            emails.append(
+                OutgoingEmail(
+                    participant=participant,
+                    mailing=mailings[code, EmailKind.REMINDER],
+                    wave=1,
+                    status=OutgoingEmail.Status.SENT,
+                    attempts=1,
+                    sent_at=reminder_day,
+                )
+            )
     Response.objects.bulk_create(responses)
     RankedArea.objects.bulk_create(ranked)
     OutgoingEmail.objects.bulk_create(emails)
@@ -416,4 +420,30 @@ def invitation_links(survey: Survey, count: int) -> list[str]:
                 level=Level.KOMMUN,
             )
         )
+    _invite(survey, unused)
     return [settings.SITE_URL + reverse("surveys:answer", args=[p.token]) for p in unused]
+
+
+def _invite(survey: Survey, participants: list[Participant]) -> None:
+    """Record a delivered invitation for each of these who has none, as if sent now: a link is an invitation."""
+    invited = set(
+        OutgoingEmail.objects.filter(participant__in=participants, wave=0).values_list("participant_id", flat=True)
+    )
+    emails = []
+    for participant in participants:
+        if participant.pk in invited:
+            continue
+        mailing = Mailing.objects.filter(survey=survey, region=participant.region, kind=EmailKind.INVITATION).first()
+        if mailing is None:
+            mailing = Mailing.objects.create(survey=survey, region=participant.region, kind=EmailKind.INVITATION)
+        emails.append(
+            OutgoingEmail(
+                participant=participant,
+                mailing=mailing,
+                wave=0,
+                status=OutgoingEmail.Status.SENT,
+                attempts=1,
+                sent_at=timezone.now(),
+            )
+        )
+    OutgoingEmail.objects.bulk_create(emails)

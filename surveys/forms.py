@@ -80,6 +80,12 @@ class RankingWidget(forms.Widget):
                 "Add the areas in order of importance: the first one you add gets place 1. "
                 "Use the buttons to move or remove them. With a mouse or a finger you can also drag them."
             ),
+            "keyboard": gettext(
+                "With the keyboard: Tab goes to your ranking, to the other areas and on to the next question. "
+                "In a list, the up and down arrows go from area to area, left and right from button to button, "
+                "and Enter or Space presses the button. In your ranking, Alt with the up or down arrow moves "
+                "an area and Delete removes it."
+            ),
             "empty": gettext("No area chosen yet."),
             "place": gettext("Place {n}"),
             "add": gettext("Add"),

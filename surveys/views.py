@@ -10,7 +10,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
@@ -111,4 +113,55 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     participant = _get_participant(token)
     if not participant.has_answered:
         return redirect("surveys:answer", token=token)
-    return render(request, "surveys/thanks.html", {"survey": participant.survey})
+    from results.models import Snapshot
+
+    # The results link leads to the latest published version: say which, and
+    # when, since an answer given after it is not in it.
+    published = (
+        Snapshot.objects.filter(survey=participant.survey)
+        .order_by("-version")
+        .values("version", "published_at")
+        .first()
+    )
+    return render(request, "surveys/thanks.html", {"survey": participant.survey, "published": published})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """
+    A form sent without a valid CSRF cookie (it expired, or the browser
+    blocked it): a page in the site's layout and language instead of
+    Django's bare 403. Rendering it sets a fresh cookie. On the answer page
+    the form comes back with the official's choices, to be sent again; other
+    forms get a way back to the page they were sent from. Nothing from the
+    refused request is acted on.
+    """
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    if match is not None and match.view_name == "surveys:answer" and request.method == "POST":
+        participant = _get_participant(match.kwargs["token"])
+        survey = participant.survey
+        if participant.has_answered:
+            return render(request, "surveys/already_answered.html", {"survey": survey}, status=403)
+        # An unbound form holding what was sent: the choices come back without error messages.
+        form = AnswerForm(survey=survey)
+        form.initial = {
+            "ranking": form.fields["ranking"].widget.value_from_datadict(request.POST, {}, "ranking"),
+            "level": request.POST.get("level"),
+        }
+        return render(
+            request,
+            "surveys/answer.html",
+            {"survey": survey, "participant": participant, "form": form, "csrf_failed": True},
+            status=403,
+        )
+    # Back to the page the form was on (the Referer, same-origin only), else to the address it was sent to.
+    back = "/"
+    for candidate in (request.headers.get("Referer", ""), request.path):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = candidate
+            break
+    return render(request, "csrf_failure.html", {"back": back}, status=403)

@@ -149,3 +149,37 @@ def test_links_create_participants_when_too_few_remain(db, count):
     # The next load does not create them again.
     load("--links", str(count))
     assert Participant.objects.count() == 253 + (count - unused)
+
+
+def test_the_demos_numbers_add_up_as_a_real_surveys_do(client, db):
+    from surveys.distribution.selectors import region_counts
+    from surveys.services import submit_response
+
+    output = load("--links", "3")
+    survey = Survey.objects.get()
+    # Answering through the printed links, as the README suggests, keeps them adding up.
+    for token in re.findall(r"https?://\S+/s/([\w-]+)/", output):
+        participant = Participant.objects.get(token=token)
+        submit_response(participant=participant, ranking=list(survey.areas.all()[:5]), level="kommun")
+    regions = list(Region.objects.all())
+    counts = region_counts(survey, regions)
+    for region in regions:
+        row = counts[region.pk]
+        assert row["answered"] <= row["delivered"] <= row["invited"], (region.code, row)
+        assert row["delivered"] == row["invited"], (region.code, row)
+    # Nobody who answered after the invitation got the reminder.
+    from surveys.models import OutgoingEmail
+
+    assert not OutgoingEmail.objects.filter(wave=1, participant__answered_after_wave=0).exists()
+    assert OutgoingEmail.objects.filter(wave=1, participant__answered_at__isnull=True).exists()
+
+
+def test_the_demos_emails_come_from_a_swedish_sender(db):
+    from django.conf import settings
+
+    from surveys.distribution.emails import survey_email
+
+    load()
+    message = survey_email(Participant.objects.filter(answered_at__isnull=True).first(), kind="invitation")
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
+    assert message.from_email.startswith("Mötesplats Social Innovation <")

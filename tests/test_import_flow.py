@@ -20,6 +20,7 @@ EXCEL_CSV = (
     "BO@pitea.example.se;Bo Igen;Piteå kommun;kommun\r\n"
     "finns@redan.example.se;Redan Med;Kiruna kommun;region\r\n"
     "ny@region.example.se;Ny Person;Region Norrbotten;landskap\r\n"
+    "lisa@region.example.se;Lisa Berg;Region Norrbotten;Landsting\r\n"
 ).encode("cp1252")
 
 
@@ -51,9 +52,13 @@ def test_a_windows_1252_semicolon_file_is_previewed_then_confirmed(client, surve
 
     page = client.get(response.url).content.decode()
     assert "asa.ek@lulea.example.se" in page and "Åsa Ek" in page
-    for reason in ("inte-en-adress", "Dubblett av rad 3", "redan med i enkäten", "landskap"):
+    for reason in ("inte-en-adress", "Dubblett av rad 3", "redan med i enkäten"):
         assert reason in page, reason
-    assert len(checked.valid_rows) == 2 and len(checked.rejected_rows) == 4
+    # A level not understood costs no invitation: the row stays, its level empty, with a note for the lead.
+    assert "Nivån ”landskap” förstods inte" in page
+    assert "1 rad läggs till med en anmärkning" in page
+    assert "Rad 7 (ny@region.example.se)" in page
+    assert len(checked.valid_rows) == 4 and len(checked.rejected_rows) == 3
 
     response = client.post(response.url, {"confirm": "1"})
     assert response.status_code == 302
@@ -61,12 +66,16 @@ def test_a_windows_1252_semicolon_file_is_previewed_then_confirmed(client, surve
         "asa.ek@lulea.example.se",
         "bo@pitea.example.se",
         "finns@redan.example.se",
+        "lisa@region.example.se",
+        "ny@region.example.se",
     ]
     asa = Participant.objects.get(email="asa.ek@lulea.example.se")
     assert (asa.name, asa.organisation, asa.level, asa.region) == ("Åsa Ek", "Luleå kommun", "kommun", region)
+    assert Participant.objects.get(email="ny@region.example.se").level == ""
+    assert Participant.objects.get(email="lisa@region.example.se").level == "region"
     # A double click on confirm adds nothing more.
     client.post(reverse("lead:import_preview", args=[survey.slug, region.code, checked.pk]), {"confirm": "1"})
-    assert Participant.objects.count() == 3
+    assert Participant.objects.count() == 5
 
 
 def test_cancelling_adds_nothing(client, survey, lead):
@@ -116,13 +125,14 @@ def test_the_command_prints_the_same_report(survey, lead, tmp_path):
     out = io.StringIO()
     call_command("import_participants", survey.slug, region.code, str(path), "--dry-run", stdout=out)
     text = out.getvalue()
-    assert "2 giltiga rader, 4 avvisade" in text
+    assert "4 giltiga rader, 3 avvisade" in text
     assert "rad 4: inte-en-adress" in text
+    assert "rad 7: ny@region.example.se: obs: Nivån ”landskap” förstods inte" in text
     assert Participant.objects.count() == 1
     out = io.StringIO()
     call_command("import_participants", survey.slug, region.code, str(path), stdout=out)
-    assert "2 deltagare lades till" in out.getvalue()
-    assert Participant.objects.count() == 3
+    assert "4 deltagare lades till" in out.getvalue()
+    assert Participant.objects.count() == 5
 
 
 def test_the_command_fails_on_an_unreadable_file(survey, lead, tmp_path):

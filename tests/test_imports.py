@@ -294,7 +294,7 @@ def test_it_rejects_a_duplicate_in_the_file_case_insensitively_naming_the_first_
 
 
 def test_a_rejected_row_does_not_make_a_later_row_with_the_same_email_a_duplicate():
-    data = csv_bytes([["E-post", "Nivå"], ["anna@lulea.se", "stat"], ["anna@lulea.se", "kommun"]])
+    data = csv_bytes([["E-post", "Namn"], ["anna@lulea.se", "A" * 201], ["anna@lulea.se", "Anna"]])
 
     report = parse(data)
 
@@ -324,6 +324,11 @@ def test_it_rejects_emails_already_in_the_survey():
         ("Region", "region"),
         ("regional", "region"),
         ("R", "region"),
+        ("municipal", "kommun"),
+        ("Kommunal nivå", "kommun"),
+        ("landsting", "region"),
+        ("Landstinget", "region"),
+        ("Regional.", "region"),
         ("", ""),
         ("   ", ""),
     ],
@@ -334,12 +339,21 @@ def test_it_understands_level_synonyms(written, level):
     assert [row.level for row in report.valid] == [level]
 
 
-def test_it_rejects_an_unknown_level():
-    report = parse(csv_bytes([["E-post", "Nivå"], ["a@example.se", " xyz "]]))
+def test_it_keeps_a_row_whose_level_it_does_not_understand_with_a_warning():
+    report = parse(csv_bytes([["E-post", "Nivå"], ["a@example.se", " xyz "], ["b@example.se", "kommun"]]))
 
-    rejected = only_rejection(report)
-    assert rejected.reason == "Unknown level “xyz”: use kommun or region."
-    assert rejected.values == {"email": "a@example.se", "level": "xyz "}
+    assert report.rejected == []
+    assert report.valid == [
+        ImportRow(
+            line=2,
+            email="a@example.se",
+            name="",
+            organisation="",
+            level="",
+            warning="Level “xyz” not understood: left empty (kommun or region).",
+        ),
+        ImportRow(line=3, email="b@example.se", name="", organisation="", level="kommun"),
+    ]
 
 
 # Row shape and field lengths

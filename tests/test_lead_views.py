@@ -290,11 +290,17 @@ def test_the_email_preview(client, alice, survey, regions, people):
     client.force_login(alice)
     page = client.get(url("email_preview", survey, regions[0], "invitation")).content.decode()
     assert "anna@lulea.example.se" in page
-    assert f"/s/{people['anna'].token}/" in page
     html = client.get(url("email_preview", survey, regions[0], "reminder"), {"format": "html"})
     assert "sandbox" in html["Content-Security-Policy"]
     assert b"Svara nu" in html.content
+    # No link in the preview works: not the first person's, nor anyone's.
+    for body in (page, html.content.decode()):
+        assert "/s/exempel/" in body
+        assert not any(p.token in body for p in Participant.objects.all())
     assert client.get(url("email_preview", survey, regions[0], "nonsense")).status_code == 404
+    client.logout()
+    assert client.get("/s/exempel/").status_code == 404
+    assert client.get("/s/exempel/avregistrera/").status_code == 404
     assert OutgoingEmail.objects.count() == 0
     assert mail.outbox == []
 

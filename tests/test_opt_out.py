@@ -46,3 +46,16 @@ def test_the_privacy_page(client, db):
     page = client.get(reverse("privacy")).content.decode()
     assert "Så hanterar vi personuppgifter" in page
     assert "Integritetsskyddsmyndigheten" in page
+
+
+def test_someone_who_has_answered_is_told_so_and_not_asked_to_answer(client, participant, survey):
+    from surveys.services import submit_response
+
+    submit_response(participant=participant, ranking=list(survey.areas.all()[:5]), level="kommun")
+    page = client.get(reverse("surveys:opt_out", args=[participant.token])).content.decode()
+
+    assert "Du har redan svarat på enkäten" in page
+    assert "inga fler påminnelser" in page
+    assert "Svara på enkäten i stället" not in page
+    assert f'href="{reverse("surveys:answer", args=[participant.token])}"' not in page
+    assert "Ja, skicka inga fler påminnelser till mig" not in page

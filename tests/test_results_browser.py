@@ -73,10 +73,99 @@ def test_axe_finds_nothing_on_the_public_results_pages(page, live_server):
         video_url="https://example.se/film",
     )
     page.goto(live_server.url + "/results/msi-2019/")
-    expect(page.locator("figure.chart")).to_have_count(2)
+    expect(page.locator("figure.chart:visible")).to_have_count(2)
     check(page, "results-national")
     page.goto(live_server.url + "/results/msi-2019/skane/")
     expect(page.locator("h1")).to_contain_text("Skåne")
     check(page, "results-region")
     page.goto(live_server.url + "/results/msi-2019/versions/")
     check(page, "results-versions")
+
+
+# How large the charts' text is on the screen, against the smallest text of
+# the page around them; and whether any of it falls outside its picture.
+MEASURE_CHARTS = """
+() => {
+  const visible = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  let body = Infinity;
+  for (const e of document.querySelectorAll("main *")) {
+    if (e.closest("svg") || e.closest(".visually-hidden") || !visible(e)) continue;
+    const own = Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (own) body = Math.min(body, parseFloat(getComputedStyle(e).fontSize));
+  }
+  let chart = Infinity, outside = [], charts = 0;
+  for (const svg of document.querySelectorAll("figure.chart svg")) {
+    if (!visible(svg)) continue;
+    charts += 1;
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll("text")) {
+      chart = Math.min(chart, parseFloat(getComputedStyle(text).fontSize) * scale);
+      const r = text.getBoundingClientRect();
+      if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
+        outside.push(text.textContent);
+      }
+    }
+  }
+  return { body, chart, outside, charts };
+}
+"""
+
+CAPTIONS_AND_KEY_NUMBERS = """
+(columns) => {
+  const width = document.documentElement.clientWidth;
+  const cut = [];
+  for (const c of document.querySelectorAll("main caption, main .table-caption, main figcaption")) {
+    const r = c.getBoundingClientRect();
+    if (r.width === 0) continue;
+    if (r.right > width + 1 || c.scrollWidth > c.clientWidth + 1) cut.push(c.textContent.trim().slice(0, 40));
+    if (c.closest(".table-responsive")) cut.push("inside a scrolling box: " + c.textContent.trim().slice(0, 40));
+  }
+  const hidden = [];
+  const table = document.querySelector("main .results-table");
+  for (const row of table.querySelectorAll("tbody tr")) {
+    for (const n of columns) {
+      const r = row.children[n].getBoundingClientRect();
+      if (r.right > width + 1) hidden.push(row.children[n].textContent.trim());
+    }
+  }
+  return { cut, hidden, scrollWidth: document.documentElement.scrollWidth };
+}
+"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_results_read_on_a_phone_and_a_desktop(browser_context, live_server, width):
+    load_demo()
+    page = browser_context(viewport={"width": width, "height": 900}).new_page()
+    for path, name, key_columns, charts in [
+        ("/results/msi-2019/", "national", [1, 2], 2),  # area, share with its interval
+        ("/results/msi-2019/skane/", "region", [0, 1, 2], 1),  # area, share, difference with its interval
+    ]:
+        page.goto(live_server.url + path)
+        screenshot(page, f"results-{name}-{width}")
+        measured = page.evaluate(MEASURE_CHARTS)
+        assert measured["charts"] == charts, measured
+        # Chart text at least as large as the page's smallest, and never under 14 px; none of it cut off.
+        assert measured["chart"] >= max(measured["body"], 14) - 0.01, measured
+        assert measured["outside"] == [], measured
+        layout = page.evaluate(CAPTIONS_AND_KEY_NUMBERS, key_columns)
+        assert layout["cut"] == [], layout
+        assert layout["hidden"] == [], layout
+        assert layout["scrollWidth"] <= width, layout
+        check(page, f"results-{name}-{width}")
+
+
+def test_the_region_page_has_its_chart_and_table(page, live_server):
+    load_demo()
+    page.goto(live_server.url + "/results/msi-2019/skane/")
+    figure = page.locator("figure.chart-wide")
+    expect(figure.locator("figcaption")).to_contain_text("Andelen av alla poäng i Skåne minus hela landets")
+    dots = figure.locator("circle.chart-dot")
+    rows = page.locator(".results-table tbody tr")
+    assert dots.count() == rows.count() == 12
+    # The chart writes each difference as the table does, with a typographic minus.
+    values = figure.locator("text.chart-value").all_text_contents()
+    differences = [rows.nth(i).locator("td").nth(1).inner_text().split("\n")[0].strip() for i in range(12)]
+    assert values == differences
+    assert any(v.startswith("\u2212") for v in values) and not any(v.startswith("-") for v in values)

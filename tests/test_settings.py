@@ -94,3 +94,18 @@ def test_production_services_by_url(tmp_path):
     assert "['enkat.example.se']" in out
     assert "'https://enkat.example.se'" in out
     assert out.strip().endswith("True, True)")
+
+
+def test_the_default_sender_is_named_in_swedish():
+    result = settings_in({"DEBUG": "true"}, "s.DEFAULT_FROM_EMAIL")
+    assert result.returncode == 0, result.stderr
+    assert "Mötesplats Social Innovation <noreply@localhost>" in result.stdout
+
+
+def test_the_privacy_page_details_come_from_the_environment():
+    result = settings_in(
+        {"DEBUG": "true", "PRIVACY_EMAIL": "dataskydd@example.se", "PRIVACY_DPO_EMAIL": "dso@example.se"},
+        "s.PRIVACY_EMAIL, s.PRIVACY_DPO_EMAIL, s.PRIVACY_CONTROLLER",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'dataskydd@example.se', 'dso@example.se', 'Mötesplats Social Innovation'" in result.stdout

@@ -8,6 +8,11 @@
  * remove. Mouse and touch users can also drag an area by its handle; dragging
  * is an extra, never the only way. The selects stay in the form and are kept
  * in step, so the wire format is the same with and without this script.
+ *
+ * Keyboard: each list is one Tab stop (a roving tabindex), so the level
+ * question is one Tab away from the areas. Up and down arrows go from area
+ * to area, left and right from button to button; in the ranking, Alt with
+ * an arrow moves the area and Delete removes it. The page says so.
  */
 (function () {
   "use strict";
@@ -72,8 +77,15 @@
     this.poolList = element("ul", { class: "ranking-list ranking-pool", "aria-labelledby": id + "-pool-heading", "data-drop": "pool" });
     this.status = element("div", { role: "status", class: "ranking-status visually-hidden", "aria-live": "polite" });
 
+    this.current = { chosen: null, pool: null };
+    this.chosenList.setAttribute("aria-describedby", id + "-keys");
+    this.poolList.setAttribute("aria-describedby", id + "-keys");
+
     this.enhanced = element("div", { class: "ranking-enhanced" }, [
-      element("p", { class: "form-text", text: s.instructions }),
+      element("div", { class: "ranking-help" }, [
+        element("p", { class: "form-text", text: s.instructions }),
+        element("p", { class: "form-text ranking-keys", id: id + "-keys", text: s.keyboard }),
+      ]),
       element("div", { class: "ranking-column" }, [this.chosenHeading, this.emptyNote, this.chosenList]),
       element("div", { class: "ranking-column" }, [this.poolHeading, this.poolList]),
       this.status,
@@ -82,6 +94,8 @@
     this.root.classList.add("is-enhanced");
 
     this.root.addEventListener("click", this.onClick.bind(this));
+    this.root.addEventListener("keydown", this.onKeyDown.bind(this));
+    this.root.addEventListener("focusin", this.onFocusIn.bind(this));
     this.root.addEventListener("pointerdown", this.onPointerDown.bind(this));
   };
 
@@ -136,6 +150,95 @@
     this.selects.forEach(function (select, index) {
       select.value = self.chosen[index] || "";
     });
+    this.rove();
+  };
+
+  /* The roving tabindex: one button per list takes part in Tab, the one last used there. */
+
+  RankingWidget.prototype.listOf = function (node) {
+    return this.chosenList.contains(node) ? "chosen" : this.poolList.contains(node) ? "pool" : null;
+  };
+
+  RankingWidget.prototype.rove = function () {
+    var current = this.current;
+    [
+      ["chosen", this.chosenList],
+      ["pool", this.poolList],
+    ].forEach(function (pair) {
+      var buttons = Array.prototype.slice.call(pair[1].querySelectorAll("button[data-action]"));
+      var stop = buttons.filter(function (button) {
+        return button.dataset.action + ":" + button.dataset.code === current[pair[0]];
+      })[0];
+      stop = stop || buttons[0];
+      buttons.forEach(function (button) {
+        button.tabIndex = button === stop ? 0 : -1;
+      });
+    });
+  };
+
+  RankingWidget.prototype.onFocusIn = function (event) {
+    var button = event.target.closest("button[data-action]");
+    var list = button && this.listOf(button);
+    if (list) {
+      this.current[list] = button.dataset.action + ":" + button.dataset.code;
+      this.rove();
+    }
+  };
+
+  RankingWidget.prototype.onKeyDown = function (event) {
+    var button = event.target.closest("button[data-action]");
+    var list = button && this.listOf(button);
+    if (!list || event.ctrlKey || event.metaKey) {
+      return;
+    }
+    var code = button.dataset.code;
+    var item = button.closest(".ranking-item");
+    var items = Array.prototype.slice.call(item.parentNode.children);
+    var buttons = Array.prototype.slice.call(item.querySelectorAll("button[data-action]"));
+    var index = items.indexOf(item);
+    var target = null;
+
+    if (list === "chosen" && event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+      // Alt with an arrow moves the area itself, as the buttons do.
+      this.press(event.key === "ArrowUp" ? "up" : "down", code);
+      event.preventDefault();
+      return;
+    }
+    if (event.altKey) {
+      return;
+    }
+    if (list === "chosen" && (event.key === "Delete" || event.key === "Backspace")) {
+      this.press("remove", code);
+      event.preventDefault();
+      return;
+    }
+    if (event.key === "ArrowDown" || event.key === "ArrowUp" || event.key === "Home" || event.key === "End") {
+      var next = {
+        ArrowDown: Math.min(index + 1, items.length - 1),
+        ArrowUp: Math.max(index - 1, 0),
+        Home: 0,
+        End: items.length - 1,
+      }[event.key];
+      target =
+        items[next].querySelector("button[data-action='" + button.dataset.action + "']") ||
+        items[next].querySelector("button[data-action]");
+    } else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+      var at = buttons.indexOf(button) + (event.key === "ArrowRight" ? 1 : -1);
+      target = buttons[Math.max(0, Math.min(at, buttons.length - 1))];
+    } else {
+      return;
+    }
+    event.preventDefault();
+    if (target) {
+      target.focus();
+    }
+  };
+
+  RankingWidget.prototype.press = function (action, code) {
+    var button = this.root.querySelector("button[data-action='" + action + "'][data-code='" + code + "']");
+    if (button) {
+      button.click();
+    }
   };
 
   RankingWidget.prototype.announce = function (template, code, extra) {

@@ -52,9 +52,16 @@ HEADER_ALIASES = {
     **dict.fromkeys(["nivå", "niva", "level"], LEVEL),
 }
 
+# Levels, compared after _header_key as well. "Landsting" is what a region was called before 2019.
 LEVELS = {
-    **dict.fromkeys(["kommun", "kommunal", "municipality", "k"], "kommun"),
-    **dict.fromkeys(["region", "regional", "r"], "region"),
+    **dict.fromkeys(
+        ["kommun", "kommunal", "kommunen", "kommunnivå", "kommunalnivå", "k", "municipal", "municipality", "local"],
+        "kommun",
+    ),
+    **dict.fromkeys(
+        ["region", "regional", "regionen", "regionnivå", "regionalnivå", "r", "landsting", "landstinget", "county"],
+        "region",
+    ),
     "": "",
 }
 
@@ -76,7 +83,8 @@ class ImportRow:
     email: str  # stripped, domain lower-cased, local part as typed
     name: str
     organisation: str
-    level: str  # "kommun", "region" or "" when not given
+    level: str  # "kommun", "region" or "" when not given or not understood
+    warning: str = ""  # a translated note for the lead, e.g. a level that was not understood and left empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +143,10 @@ def parse_participant_file(*, data: bytes, filename: str, existing_emails: Colle
     junk, a corrupt zip, broken quoting the csv module refuses). Problems of
     a single row reject that row with a reason and the rest is still read:
     missing, invalid or too long email, too long name or organisation,
-    unknown level, more non-empty cells than the header (CSV), a duplicate of
+    more non-empty cells than the header (CSV), a duplicate of
     an earlier valid row (case-insensitive) or an email already in the
-    survey. Blank lines/rows are skipped silently.
+    survey. A level that is not understood keeps the row, with the level
+    empty and a warning. Blank lines/rows are skipped silently.
     """
     try:
         table = _read_table(bytes(data), filename or "")
@@ -345,13 +354,13 @@ def _check_rows(table: _Table, index: dict[str, int], existing: set[str]) -> Imp
             report.rejected.append(RejectedRow(line=line, values=values, reason=reason))
             continue
         email, reason = _clean_email(values[EMAIL])
-        name = organisation = level = ""
+        name = organisation = level = warning = ""
         if reason is None:
             name, reason = _clean_text(values.get(NAME, ""), NAME)
         if reason is None:
             organisation, reason = _clean_text(values.get(ORGANISATION, ""), ORGANISATION)
         if reason is None:
-            level, reason = _clean_level(values.get(LEVEL, ""))
+            level, warning = _clean_level(values.get(LEVEL, ""))
         if reason is None:
             key = address_key(email)
             if key in existing:
@@ -361,7 +370,9 @@ def _check_rows(table: _Table, index: dict[str, int], existing: set[str]) -> Imp
             else:
                 first_line_of[key] = line
                 report.valid.append(
-                    ImportRow(line=line, email=email, name=name, organisation=organisation, level=level)
+                    ImportRow(
+                        line=line, email=email, name=name, organisation=organisation, level=level, warning=warning
+                    )
                 )
                 continue
         report.rejected.append(RejectedRow(line=line, values=values, reason=reason))
@@ -388,14 +399,16 @@ def _clean_text(raw: str, column: str) -> tuple[str, str | None]:
     return "", _("The organisation is longer than %(max)d characters.") % {"max": MAX_TEXT_LENGTH}
 
 
-def _clean_level(raw: str) -> tuple[str, str | None]:
+def _clean_level(raw: str) -> tuple[str, str]:
+    """
+    The level and "", or "" and a warning: the level is optional, so a word
+    we do not know leaves it empty rather than costing the person an invitation.
+    """
     value = raw.strip()
-    level = LEVELS.get(value.lower())
+    level = LEVELS.get(_header_key(value))
     if level is None:
-        level = LEVELS.get(unicodedata.normalize("NFC", value).lower())
-    if level is None:
-        return "", _("Unknown level “%(value)s”: use kommun or region.") % {"value": value}
-    return level, None
+        return "", _("Level “%(value)s” not understood: left empty (kommun or region).") % {"value": value}
+    return level, ""
 
 
 # Messages used in more than one place

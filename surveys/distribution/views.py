@@ -191,6 +191,7 @@ def import_preview(request: AuthenticatedHttpRequest, slug: str, code: str, impo
             "region": region,
             "import": checked,
             "sample": checked.valid_rows[:50],
+            "warned": [row for row in checked.valid_rows if row.get("warning")],
             "is_preview": checked.status == ParticipantImport.Status.PREVIEW,
         },
     )
@@ -364,7 +365,11 @@ def email_preview(request: AuthenticatedHttpRequest, slug: str, code: str, kind:
     if participant is None:
         # Nobody in the list yet: show the email to a made-up person.
         participant = Participant(survey=survey, region=region, email="namn@kommun.example.se", name="Anna Exempel")
-        participant.token = "exempel"  # noqa: S105 - a made-up link, not a secret
+    # The first person's name and address, but never their link: with it the
+    # lead could answer on their behalf. "exempel" is no token (they are 43
+    # characters), so the preview's links lead nowhere.
+    shown = {"email": participant.email, "name": participant.name}
+    participant = Participant(survey=survey, region=region, token="exempel", **shown)  # noqa: S106
     message = survey_email(participant, kind=EmailKind(kind))
     if request.GET.get("format") == "html":
         response = HttpResponse(message.alternatives[0][0])

@@ -37,6 +37,13 @@ class Command(BaseCommand):
                 "  "
                 + _("line %(line)d: %(email)s: %(reason)s") % {"line": row.line, "email": shown, "reason": row.reason}
             )
+        for noted in report.valid:
+            if noted.warning:
+                self.stdout.write(
+                    "  "
+                    + _("line %(line)d: %(email)s: note: %(warning)s")
+                    % {"line": noted.line, "email": noted.email, "warning": noted.warning}
+                )
         self.stdout.write(
             _("%(valid)d valid rows, %(rejected)d rejected.")
             % {"valid": len(report.valid), "rejected": len(report.rejected)}

@@ -1,0 +1,17 @@
+from django import template
+
+from results import numbers
+
+register = template.Library()
+
+
+@register.filter
+def signed(value) -> str:
+    """A difference as the results pages write it: +1,5, −2,0, 0,0."""
+    return numbers.signed(float(value))
+
+
+@register.filter
+def decimal1(value) -> str:
+    """One decimal, with a typographic minus where the value is negative (−0,3)."""
+    return numbers.one_decimal(float(value))
