@@ -122,6 +122,18 @@ def test_staff_pages_are_for_staff_only(client, survey, cast, method, name):
     assert getattr(client, method)(address, {"based_on": 1}).status_code in (200, 302)
 
 
+def test_the_sending_queue_is_for_staff_only(client, survey, cast):
+    address = reverse("lead:sending")
+    client.logout()
+    response = client.get(address)
+    assert response.status_code == 302 and "/login/" in response.url
+    for who in ("alice", "bob"):
+        client.force_login(cast[who])
+        assert client.get(address).status_code == 404, who
+    client.force_login(cast["staff"])
+    assert client.get(address).status_code == 200
+
+
 def test_lead_pages_against_each_kind_of_user(client, survey, cast):
     north_pages = [
         reverse("lead:region", args=[survey.slug, "north"]),
