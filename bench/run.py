@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -462,7 +463,11 @@ def measure_limited_invitations():
     )
     limit = 10_000
     settings = {"EMAIL_LIMIT_PER_DAY": limit, "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
-    start = survey.opens_at + (survey.closes_at - survey.opens_at) / 10
+    # The clock starts now and runs forward only, as a real one does; the survey stays open for the week.
+    from django.utils import timezone
+
+    start = timezone.now()
+    Survey.objects.filter(pk=survey.pk).update(closes_at=start + timedelta(days=30))
     with override_settings(**settings), time_machine.travel(start, tick=False) as clock:
         queue_invitations(survey=survey, region=region)
         emails = OutgoingEmail.objects.filter(participant__region=region)
