@@ -60,6 +60,8 @@ ENV = {
     "VAR_DIR": str(TMP / "var"),
     "STATIC_ROOT": str(TMP / "static"),
     "LINK_MISSES_PER_WINDOW": "1000000",
+    # The bench's staff user reads the export without a second factor: sign-in is not what is measured.
+    "MFA_REQUIRED": "false",
     "LOG_LEVEL": "WARNING",
 }
 ENV.pop("TESTING", None)
