@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -158,6 +159,9 @@ def latest_mailing_progress(survey: Survey, region: Region) -> dict | None:
     }
 
 
+ESTIMATE_SECONDS = 30
+
+
 def hold_for_lead(region: Region, *, now: datetime) -> dict | None:
     """
     Why the region's waiting emails do not go now (a limit, or a pause the
@@ -168,7 +172,14 @@ def hold_for_lead(region: Region, *, now: datetime) -> dict | None:
     if hold is None:
         return None
     waiting = OutgoingEmail.objects.filter(mailing__region=region, status__in=OutgoingEmail.PENDING).count()
-    last = pacing.estimate_last(waiting, region_id=region.pk, now=now)
+    # The estimate reads every email of the longest window (10,000 under a
+    # daily limit) and the lead's page asks every two seconds: keep it while
+    # neither the hold nor the number waiting has changed.
+    key = f"send-estimate:{region.pk}:{waiting}:{hold.reason}:{hold.until.isoformat()}"
+    last = cache.get(key)
+    if last is None:
+        last = pacing.estimate_last(waiting, region_id=region.pk, now=now) or ""
+        cache.set(key, last, ESTIMATE_SECONDS)
     return {
         "reason": hold.reason,
         "reason_text": hold.describe(),
