@@ -117,7 +117,22 @@ def test_no_more_is_claimed_than_the_limits_leave_room_for(survey, time_machine)
     assert len(sending.claim_batch().rows) == 5
     # The five claimed count against the room until they are sent or released.
     batch = sending.claim_batch()
-    assert batch.rows == [] and batch.hold is None
+    assert batch.rows == [] and batch.hold is not None and batch.hold.reason == "limit_minute"
+
+
+@override_settings(EMAIL_LIMIT_PER_MINUTE=5)
+def test_claimed_sending_and_sent_are_counted_in_one_read(survey, time_machine, django_assert_num_queries):
+    # Counted in separate reads, a row another worker moves from claimed to
+    # sending between them is in neither, and one email too many is claimed.
+    time_machine.move_to(timezone.now(), tick=False)
+    invite(survey, 5)
+    first = sending.claim_batch(limit=2)
+    OutgoingEmail.objects.filter(pk=first.rows[0].pk).update(status=Status.SENDING)
+    OutgoingEmail.objects.filter(pk=first.rows[1].pk).update(status=Status.SENT, sent_at=timezone.now())
+    sending.claim_batch(limit=1)
+    with django_assert_num_queries(1):
+        room, hold = pacing.allowance(timezone.now())
+    assert (room, hold) == (2, None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -54,8 +54,6 @@ from surveys.models import OutgoingEmail, SendingState
 Status = OutgoingEmail.Status
 Pause = SendingState.Pause
 
-# The statuses of an email that went, or may have gone, to the server.
-WENT = (Status.SENDING, Status.SENT, Status.UNCERTAIN)
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(hours=1)
 SHORTEST_QUOTA_PAUSE = timedelta(minutes=5)
@@ -110,9 +108,14 @@ def _uncertain_arrival() -> timedelta:
 
 
 def _counts_since(since: datetime) -> Q:
-    """The emails that count in a window that began at `since` (see the top of this module)."""
+    """
+    The emails that count in a window that began at `since` (see the top of
+    this module). Claimed and sending ones are read in the same statement as
+    the sent ones: counted apart, an email another worker moves from claimed
+    to sending between the two reads would be in neither count.
+    """
     return (
-        Q(status=Status.SENDING)
+        Q(status__in=(Status.CLAIMED, Status.SENDING))
         | Q(status=Status.SENT, sent_at__gt=since)
         | Q(status=Status.UNCERTAIN, claimed_at__gt=since - _uncertain_arrival())
     )
@@ -138,7 +141,7 @@ def went_moments(since: datetime, now: datetime) -> list[datetime]:
         elif status == Status.UNCERTAIN and claimed_at is not None:
             moments.append(claimed_at + _uncertain_arrival())
         else:
-            moments.append(now)  # being sent: it counts from now at the earliest
+            moments.append(now)  # claimed or being sent: it counts from now at the earliest
     return sorted(moments)
 
 

@@ -102,10 +102,9 @@ def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> Batc
         hold = pacing.paused(state, now)
         if hold is not None:
             return Batch(claim, [], hold)
+        # What other workers have claimed and not yet sent counts: it will go first.
         room, hold = pacing.allowance(now)
         if room is not None:
-            # Rows other workers have claimed will go first.
-            room -= OutgoingEmail.objects.filter(status=Status.CLAIMED).count()
             if room <= 0:
                 return Batch(claim, [], hold)
             limit = min(limit, room)
