@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-DB_NAME = "msi_bench"
+DB_NAME = os.environ.get("BENCH_DB", "msi_bench")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 RESPONSES_AT_SCALE = int(os.environ.get("BENCH_RESPONSES", "1000000"))
@@ -49,8 +49,8 @@ ENV = {
     **os.environ,
     "DJANGO_SETTINGS_MODULE": "msi_survey.settings",
     "DATABASE_URL": f"{PG}/{DB_NAME}",
-    "REDIS_URL": f"{REDIS}/13",
-    "CELERY_BROKER_URL": f"{REDIS}/12",
+    "REDIS_URL": f"{REDIS}/{os.environ.get('BENCH_REDIS_DB', '13')}",
+    "CELERY_BROKER_URL": f"{REDIS}/{int(os.environ.get('BENCH_REDIS_DB', '13')) - 1}",
     "DEBUG": "false",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
