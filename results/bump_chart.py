@@ -16,7 +16,8 @@ from .models import localized
 WIDE_NAME = 300  # room for the names on each side in the wide layout
 WIDE_NAME_CHARS = 34
 NARROW_NAME_CHARS = 26
-COLUMN = 110  # between two editions
+COLUMN = 110  # between two editions, at least
+WIDE_WIDTH = 1000  # the wide layout is shown at about this size (static/results/results.css)
 TOP = 44  # room for the years
 
 
@@ -44,9 +45,11 @@ def bump_chart(
     names = {area["code"]: localized(area, "title") for edition in columns for area in edition["areas"]}
     most_lines = max(len(_lines(f"{rows_count}. {name}", chars)) for name in names.values())
     step = max(34, most_lines * LINE + 6)
-    left = 16 if narrow else WIDE_NAME + 24
-    gap = (NARROW_WIDTH - 16 - 24 - NARROW_NAME_CHARS * 8 - 10) if narrow else COLUMN
-    spacing = max(gap // max(len(columns) - 1, 1), 46) if narrow else COLUMN
+    left = 28 if narrow else WIDE_NAME + 24
+    gap = NARROW_WIDTH - 28 - 24 - NARROW_NAME_CHARS * 8 - 10
+    if not narrow:
+        gap = WIDE_WIDTH - 2 * left
+    spacing = max(gap // max(len(columns) - 1, 1), 46 if narrow else COLUMN)
     xs = [left + index * spacing for index in range(len(columns))]
     right = xs[-1] + 24
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +15,8 @@ from .services import COPIED_FIELDS, SlugTaken, new_edition
 
 @staff_member_required
 def new(request: HttpRequest, slug: str) -> HttpResponse:
+    if not request.user.has_perm("surveys.add_survey"):
+        raise PermissionDenied
     source = get_object_or_404(Survey, slug=slug)
     form = NewEditionForm(request.POST or None, initial=suggested(source))
     if request.method == "POST" and form.is_valid():
