@@ -87,8 +87,12 @@ def test_the_interval_of_a_change_is_welchs_from_the_answers_including_groups_at
     rng = random.Random(7)
     before, after = edition("then", 3, series), edition("now", 0, series)
     # Norrbotten has exactly the threshold in both editions; Skåne exactly it now.
-    rows_then = generated(rng, {"norrbotten": 5, "skane": 9, "stockholm": 40}, dict(zip(CODES, [6, 5, 4, 3, 2, 1])))
-    rows_now = generated(rng, {"norrbotten": 5, "skane": 5, "stockholm": 44}, dict(zip(CODES, [2, 5, 4, 3, 6, 1])))
+    rows_then = generated(
+        rng, {"norrbotten": 5, "skane": 9, "stockholm": 40}, dict(zip(CODES, [6, 5, 4, 3, 2, 1], strict=True))
+    )
+    rows_now = generated(
+        rng, {"norrbotten": 5, "skane": 5, "stockholm": 44}, dict(zip(CODES, [2, 5, 4, 3, 6, 1], strict=True))
+    )
     store(before, rows_then)
     publish_snapshot(survey=before)
     store(after, rows_now)
