@@ -42,7 +42,9 @@ def editions_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def add_editions_sheet(book, data: Mapping[str, Any]) -> None:
-    """The same long table as a sheet of the results workbook."""
+    """The same long table as a sheet of the results workbook, for an edition with one before it."""
+    if not (data.get("comparison") or {}).get("previous"):
+        return
     sheet = book.create_sheet(_("Editions"))
     sheet.append(EDITION_COLUMNS)
     for row in edition_rows(data):

@@ -168,6 +168,14 @@ def test_an_edition_known_from_its_published_table_gives_the_change_without_an_i
     assert sources == {"published table", "answers"}
     assert len(lines) == 1 + 2 * len(CODES)
 
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(client.get("/results/now/results.xlsx").content))
+    rows = list(book["Upplagor"].iter_rows(values_only=True))
+    assert list(rows[0]) == EDITION_COLUMNS and len(rows) == 1 + 2 * len(CODES)
+
 
 @settings(max_examples=200, deadline=None)
 @given(

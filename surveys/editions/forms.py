@@ -59,11 +59,15 @@ def suggested(source: Survey) -> dict:
     while opens_on <= today:
         opens_on = opens_on.replace(year=opens_on.year + 1, day=min(opens_on.day, 28))
     old_year = str(timezone.localtime(source.opens_at, STOCKHOLM).year)
-    if old_year in source.slug:
-        slug = source.slug.replace(old_year, str(opens_on.year))
-    else:
-        stem = re.sub(r"-?\d{4}$", "", source.slug)
-        slug = f"{stem}-{opens_on.year}"
+    # A later edition may exist already: suggest the first year whose address name is free.
+    while True:
+        if old_year in source.slug:
+            slug = source.slug.replace(old_year, str(opens_on.year))
+        else:
+            slug = f"{re.sub(r'-?[0-9]{4}$', '', source.slug)}-{opens_on.year}"
+        if not Survey.objects.filter(slug=slug[:50]).exists():
+            break
+        opens_on = opens_on.replace(year=opens_on.year + 1)
     return {
         "title_sv": source.title_sv,
         "title_en": source.title_en,
