@@ -364,6 +364,37 @@ def measure_results():
     )  # fmt: skip
 
 
+# Editions ------------------------------------------------------------------
+
+
+def measure_editions():
+    """Publish an edition of RESPONSES_AT_SCALE answers compared with a previous edition of as many."""
+    from datetime import timedelta
+
+    from results.services import publish_snapshot
+    from surveys.editions.services import new_edition
+    from surveys.models import Survey
+
+    first = Survey.objects.get(slug="msi-2019")
+    if first.responses.count() < RESPONSES_AT_SCALE:
+        load_responses(first, RESPONSES_AT_SCALE - first.responses.count())
+    publish_snapshot(survey=first)
+    opens = first.opens_at + timedelta(days=7 * 365)
+    later = new_edition(
+        source=first, slug="bench-next", title_sv="Nästa upplaga", title_en="", opens_at=opens,
+        closes_at=opens + timedelta(days=30),
+    ).survey  # fmt: skip
+    load_responses(later, RESPONSES_AT_SCALE)
+    started = time.perf_counter()
+    snapshot = publish_snapshot(survey=later)
+    seconds = time.perf_counter() - started
+    assert snapshot.data["comparison"]["national"]["with_interval"]
+    record(
+        "editions: snapshot with a comparison", seconds, "s", "< 5 s", seconds < 5,
+        note=f"{RESPONSES_AT_SCALE} answers now and {first.responses.count()} in the previous edition",
+    )  # fmt: skip
+
+
 # Invitations ---------------------------------------------------------------
 
 
@@ -539,6 +570,7 @@ MEASURES = {
     "limited": ("Invitations under a daily limit", lambda: measure_limited_invitations()),
     "import": ("Import", lambda: measure_import()),
     "results": ("Results at scale", lambda: measure_results()),
+    "editions": ("Editions: the comparison at scale", lambda: measure_editions()),
 }
 
 

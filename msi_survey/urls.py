@@ -14,6 +14,7 @@ urlpatterns = [
     path("lead/", include("surveys.distribution.urls")),
     path("s/", include("surveys.urls")),
     path("results/", include("results.urls")),
+    path("editions/", include("surveys.editions.urls")),
     # Everyone signs in through one page, with its second factor and single
     # sign-on (msi_survey/accounts/), staff too: the admin's own log-in
     # sends them there.

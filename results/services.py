@@ -8,6 +8,7 @@ from django.utils import timezone
 from surveys.models import Survey
 
 from .cache import version_published
+from .comparison import compare_editions
 from .models import Commentary, Snapshot
 from .selectors import build_results
 
@@ -41,6 +42,7 @@ def publish_snapshot(
     data = build_results(survey, now=now)
     data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
     data["published_at"] = now.isoformat()
+    data["comparison"] = compare_editions(survey, data)
     version = (survey.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
     snapshot = Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
     # Visitors see the new version at once: the cached pages are kept under the latest version (results/cache.py).

@@ -9,7 +9,8 @@ Shares, intervals and differences are percentages (0–100); a group below
 the survey's threshold carries no number at all, only `suppressed`.
 """
 
-from typing import NotRequired, TypedDict
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
 
 
 class SurveyInfo(TypedDict):
@@ -105,3 +106,4 @@ class Results(TypedDict):
     # Added at publication:
     commentary: NotRequired[list[CommentaryBlock]]
     published_at: NotRequired[str]
+    comparison: NotRequired[Mapping[str, Any]]  # with the previous edition: results/comparison.py

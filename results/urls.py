@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import comparison_exports, views
 
 app_name = "results"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("<slug:slug>/", views.national, name="national"),
     path("<slug:slug>/results.csv", views.results_csv, name="csv"),
     path("<slug:slug>/results.xlsx", views.results_xlsx, name="xlsx"),
+    path("<slug:slug>/editions.csv", comparison_exports.editions_csv, name="editions_csv"),
     path("<slug:slug>/responses.csv", views.responses_csv, name="responses_csv"),
     path("<slug:slug>/preview/", views.preview, name="preview"),
     path("<slug:slug>/publish/", views.publish, name="publish"),

@@ -237,6 +237,9 @@ def results_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
         label = "no_email" if wave["wave"] is None else f"after_email_{wave['wave']}"
         sheet.append([label, None, None if wave["suppressed"] else wave["n"], None])
 
+    from .comparison_exports import add_editions_sheet
+
+    add_editions_sheet(book, data)
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .distribution.emails import PLACEHOLDERS, unknown_placeholders
+from .editions.admin import PublishedFigureInline, new_edition_action
 from .models import (
     Area,
     EmailText,
@@ -57,10 +58,11 @@ class EmailTextInline(admin.StackedInline):
 class SurveyAdmin(admin.ModelAdmin):
     list_display = ["title_sv", "slug", "opens_at", "closes_at", "rank_count", "results_links"]
     prepopulated_fields = {"slug": ["title_sv"]}
-    inlines = [AreaInline, EmailTextInline]
+    inlines = [AreaInline, EmailTextInline, PublishedFigureInline]
+    actions = [new_edition_action]
     readonly_fields = ["personal_data_purged_at"]
     fieldsets = [
-        (None, {"fields": ["slug", "title_sv", "title_en", "introduction_sv", "introduction_en"]}),
+        (None, {"fields": ["slug", "title_sv", "title_en", "introduction_sv", "introduction_en", "series"]}),
         (_("Schedule"), {"fields": ["opens_at", "closes_at"]}),
         (_("Question"), {"fields": ["rank_count", "points_rule"]}),
         (

@@ -106,6 +106,15 @@ class Survey(models.Model):
         ),
     )
     personal_data_purged_at = models.DateTimeField(_("personal data purged at"), null=True, blank=True)
+    # The series this survey is an edition of (surveys/editions/); editions are compared by area code.
+    series = models.ForeignKey(
+        "surveys.Series",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="editions",
+        verbose_name=_("series"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -521,3 +530,4 @@ def _localized(swedish: str, english: str) -> str:
 
 # Sign-in models live in a module of their own.
 from .accounts import AccountPolicy, AuditEvent  # noqa: E402, F401
+from .editions.models import PublishedFigure, Series  # noqa: E402, F401

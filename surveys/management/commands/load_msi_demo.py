@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from surveys.demo import SLUG, invitation_links, load_demo
+from surveys.demo_editions import load_editions
 
 
 class Command(BaseCommand):
@@ -20,6 +21,8 @@ class Command(BaseCommand):
             f"{survey.responses.count()} responses "
             f"(added {loaded['participants']} participants, {loaded['responses']} responses)."
         )
+        second = load_editions(survey)
+        self.stdout.write(f"Second edition, example data: “{second.title_sv}” ({second.slug}), published.")
         self.stdout.write("Accounts for development (new passwords on every load):")
         for username, password, role in loaded["accounts"]:
             self.stdout.write(f"  {username:18} {password:14} {role}")
