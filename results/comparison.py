@@ -36,7 +36,7 @@ from django.utils import timezone
 from surveys.models import STOCKHOLM, Region, Survey
 
 from .models import Snapshot
-from .selectors import NATION, REGION, area_sums, respondent_counts
+from .selectors import NATION, REGION, Inputs
 from .snapshot import AreaRow, Results
 from .stats import t_quantile
 
@@ -166,14 +166,13 @@ def _sums_of(frozen: Mapping[str, Any] | None, n: int) -> dict[str, tuple[int, i
     return {code: (int(points), int(squares)) for code, (points, squares) in frozen["areas"].items()}
 
 
-def _basis(survey: Survey, data: Results) -> dict[str, Any]:
+def _basis(survey: Survey, data: Results, inputs: Inputs) -> dict[str, Any]:
     """
     The sums behind the groups this edition shows, frozen for the next
-    edition's comparison. A group whose sums do not add up to the shown
-    points (an answer came in between the two reads) gets none.
+    edition's comparison: the same reads the results were built from. A
+    group whose sums do not add up to the shown points gets none.
     """
-    sums = area_sums(survey)
-    counts = respondent_counts(survey)
+    sums, counts = inputs.sums, inputs.counts
     codes = dict(survey.areas.values_list("pk", "code"))
     region_ids = dict(Region.objects.values_list("code", "pk"))
     groups: dict[str, Any] = {}
@@ -416,14 +415,14 @@ def _edition_tables(survey: Survey, data: Results) -> list[EditionTable]:
 # -- The comparison frozen in the snapshot ---------------------------------------------------------
 
 
-def compare_editions(survey: Survey, data: Results) -> Comparison:
+def compare_editions(survey: Survey, data: Results, inputs: Inputs) -> Comparison:
     """
-    The comparison of `survey` (whose results are `data`, about to be
-    frozen) with the edition before it, the national tables of every
-    edition so far, and this edition's own sums for the next one.
+    The comparison of `survey` (whose results are `data`, built from
+    `inputs` and about to be frozen) with the edition before it, the national
+    tables of every edition so far, and this edition's own sums for the next one.
     """
     comparison: Comparison = {
-        "basis": _basis(survey, data),
+        "basis": _basis(survey, data, inputs),
         "previous": None,
         "national": None,
         "regions": [],

@@ -155,8 +155,8 @@ def _rank(rows: list[AreaRow], estimates: list[Estimate]) -> None:
 
 
 @dataclass(frozen=True)
-class _Inputs:
-    """Everything build_results() reads from the database, read once."""
+class Inputs:
+    """Everything build_results() reads of the answers, read once (and handed on to the comparison)."""
 
     survey: Survey
     areas: list[Area]
@@ -166,15 +166,9 @@ class _Inputs:
     threshold: int
 
 
-def build_results(survey: Survey, *, now: datetime | None = None) -> Results:
-    """
-    Every figure the results pages show, as JSON-ready data (results/snapshot.py
-    declares its shape), with small groups already suppressed: a suppressed
-    group carries no number at all. A fixed number of queries, whatever the
-    number of answers. Reads only; running it twice gives the same figures.
-    """
-    now = now or timezone.now()
-    inputs = _Inputs(
+def read_inputs(survey: Survey) -> Inputs:
+    """The survey's areas and the sums of its answers: the reads that grow with the number of answers."""
+    return Inputs(
         survey=survey,
         areas=list(survey.areas.order_by("order", "id")),
         sums=area_sums(survey),
@@ -182,6 +176,18 @@ def build_results(survey: Survey, *, now: datetime | None = None) -> Results:
         per_respondent=sum(survey.points_description),
         threshold=survey.suppression_threshold,
     )
+
+
+def build_results(survey: Survey, *, now: datetime | None = None, inputs: Inputs | None = None) -> Results:
+    """
+    Every figure the results pages show, as JSON-ready data (results/snapshot.py
+    declares its shape), with small groups already suppressed: a suppressed
+    group carries no number at all. A fixed number of queries, whatever the
+    number of answers. Reads only; running it twice gives the same figures.
+    `inputs` are the sums read by read_inputs(), when the caller needs them too.
+    """
+    now = now or timezone.now()
+    inputs = inputs or read_inputs(survey)
     invited = dict(
         Participant.objects.filter(survey=survey).values_list("region_id").annotate(n=Count("pk")).order_by()
     )
@@ -222,7 +228,7 @@ def build_results(survey: Survey, *, now: datetime | None = None) -> Results:
     }
 
 
-def _hidden(inputs: _Inputs, kind: str, keys: Sequence[Hashable], national_shown: bool) -> set:
+def _hidden(inputs: Inputs, kind: str, keys: Sequence[Hashable], national_shown: bool) -> set:
     """The groups of one kind to leave without numbers: all when the nation is hidden, else the small ones."""
     counts = {key: inputs.counts.get((kind, key), 0) for key in keys}
     if not national_shown:
@@ -230,13 +236,13 @@ def _hidden(inputs: _Inputs, kind: str, keys: Sequence[Hashable], national_shown
     return suppressed_groups(counts, inputs.threshold, total_shown=True)
 
 
-def _figures(inputs: _Inputs, kind: str, key: Hashable, nation: _Nation) -> tuple[int, list[AreaRow]]:
+def _figures(inputs: Inputs, kind: str, key: Hashable, nation: _Nation) -> tuple[int, list[AreaRow]]:
     n = inputs.counts.get((kind, key), 0)
     return n, _areas_block(inputs.areas, inputs.sums[kind, key], n, inputs.per_respondent, nation)
 
 
 def _region_blocks(
-    inputs: _Inputs, invited: dict[int, int], nation: _Nation, national_shown: bool
+    inputs: Inputs, invited: dict[int, int], nation: _Nation, national_shown: bool
 ) -> list[RegionBlock]:
     # Only regions with someone invited or answering take part.
     regions = [r for r in Region.objects.order_by("name") if invited.get(r.pk) or inputs.counts.get((REGION, r.pk))]
@@ -257,7 +263,7 @@ def _region_blocks(
     return blocks
 
 
-def _level_blocks(inputs: _Inputs, nation: _Nation, national_shown: bool) -> list[LevelBlock]:
+def _level_blocks(inputs: Inputs, nation: _Nation, national_shown: bool) -> list[LevelBlock]:
     levels = list(Level)
     hidden = _hidden(inputs, LEVEL, [level.value for level in levels], national_shown)
     blocks: list[LevelBlock] = []

@@ -10,7 +10,7 @@ from surveys.models import Survey
 from .cache import version_published
 from .comparison import compare_editions
 from .models import Commentary, Snapshot
-from .selectors import build_results
+from .selectors import build_results, read_inputs
 
 
 class AlreadyPublished(Exception):
@@ -39,10 +39,11 @@ def publish_snapshot(
     latest = survey.snapshots.order_by("-version").first()
     if based_on is not None and latest is not None and latest.version > based_on:
         raise AlreadyPublished(latest)
-    data = build_results(survey, now=now)
+    inputs = read_inputs(survey)
+    data = build_results(survey, now=now, inputs=inputs)
     data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
     data["published_at"] = now.isoformat()
-    data["comparison"] = compare_editions(survey, data)
+    data["comparison"] = compare_editions(survey, data, inputs)
     version = (survey.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
     snapshot = Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
     # Visitors see the new version at once: the cached pages are kept under the latest version (results/cache.py).

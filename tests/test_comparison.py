@@ -13,6 +13,7 @@ from hypothesis.extra.django import TestCase
 
 from results.comparison import compare_editions, welch_change
 from results.comparison_exports import EDITION_COLUMNS
+from results.selectors import read_inputs
 from results.services import publish_snapshot
 from results.stats import t_quantile
 from surveys.editions.models import PublishedFigure, Series
@@ -254,4 +255,4 @@ def test_the_sums_frozen_for_the_next_edition_are_only_those_of_shown_groups():
     shown = {r["code"] for r in data["regions"] if not r["suppressed"]}
     assert set(data["comparison"]["basis"]["groups"]) == {"", *shown}
     assert "north" not in shown
-    assert compare_editions(survey, data)["previous"] is None
+    assert compare_editions(survey, data, read_inputs(survey))["previous"] is None
