@@ -11,6 +11,7 @@ from .cache import version_published
 from .comparison import compare_editions
 from .models import Commentary, Snapshot
 from .selectors import build_results, read_inputs
+from .snapshot import Results
 
 
 class AlreadyPublished(Exception):
@@ -19,6 +20,19 @@ class AlreadyPublished(Exception):
     def __init__(self, latest: Snapshot):
         super().__init__(f"version {latest.version} is already published")
         self.latest = latest
+
+
+def results_as_published(survey: Survey, *, now: datetime | None = None) -> Results:
+    """
+    What a version published now would hold: the results, the commentary
+    and the comparison with the previous edition. The preview shows this;
+    publishing freezes it.
+    """
+    inputs = read_inputs(survey)
+    data = build_results(survey, now=now, inputs=inputs)
+    data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    data["comparison"] = compare_editions(survey, data, inputs)
+    return data
 
 
 @transaction.atomic
@@ -39,11 +53,8 @@ def publish_snapshot(
     latest = survey.snapshots.order_by("-version").first()
     if based_on is not None and latest is not None and latest.version > based_on:
         raise AlreadyPublished(latest)
-    inputs = read_inputs(survey)
-    data = build_results(survey, now=now, inputs=inputs)
-    data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    data = results_as_published(survey, now=now)
     data["published_at"] = now.isoformat()
-    data["comparison"] = compare_editions(survey, data, inputs)
     version = (survey.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
     snapshot = Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
     # Visitors see the new version at once: the cached pages are kept under the latest version (results/cache.py).

@@ -25,9 +25,8 @@ from surveys.models import RankedArea, Survey
 
 from . import charts
 from .cache import fragment_seconds, frozen_data, remember_latest, whole_page_for_visitors
-from .models import Commentary, Snapshot, localized
-from .selectors import build_results
-from .services import AlreadyPublished, publish_snapshot
+from .models import Snapshot, localized
+from .services import AlreadyPublished, publish_snapshot, results_as_published
 from .snapshot import AreaRow, Results
 
 
@@ -143,8 +142,7 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
 @staff_member_required
 def preview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
-    data = build_results(survey)
-    data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    data = results_as_published(survey)
     versions = list(Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", "published_at"))
     return render(request, "results/national.html", _context(survey, data, versions=versions, preview=True))
 

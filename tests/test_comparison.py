@@ -6,6 +6,7 @@ import statistics
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -256,3 +257,20 @@ def test_the_sums_frozen_for_the_next_edition_are_only_those_of_shown_groups():
     assert set(data["comparison"]["basis"]["groups"]) == {"", *shown}
     assert "north" not in shown
     assert compare_editions(survey, data, read_inputs(survey))["previous"] is None
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_the_comparison_that_publishing_would_freeze(admin_client):
+    series = Series.objects.create(slug="s", title_sv="Serien")
+    rng = random.Random(3)
+    before, after = edition("then", 3, series), edition("now", 0, series)
+    store(before, generated(rng, {"stockholm": 40}, dict(zip(CODES, [6, 5, 4, 3, 2, 1], strict=True))))
+    publish_snapshot(survey=before)
+    store(after, generated(rng, {"stockholm": 40}, dict(zip(CODES, [1, 5, 4, 3, 2, 6], strict=True))))
+
+    page = admin_client.get(reverse("results:preview", args=[after.slug]))
+    assert page.status_code == 200
+    previewed = page.context["data"]["comparison"]
+    published = publish_snapshot(survey=after).data["comparison"]
+    assert previewed["national"] == published["national"]
+    assert 'id="comparison-heading"' in page.content.decode()
