@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 DB_NAME = os.environ.get("BENCH_DB", "msi_bench")
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "13"))  # the cache there, the broker one below
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 RESPONSES_AT_SCALE = int(os.environ.get("BENCH_RESPONSES", "1000000"))
@@ -49,8 +50,8 @@ ENV = {
     **os.environ,
     "DJANGO_SETTINGS_MODULE": "msi_survey.settings",
     "DATABASE_URL": f"{PG}/{DB_NAME}",
-    "REDIS_URL": f"{REDIS}/{os.environ.get('BENCH_REDIS_DB', '13')}",
-    "CELERY_BROKER_URL": f"{REDIS}/{int(os.environ.get('BENCH_REDIS_DB', '13')) - 1}",
+    "REDIS_URL": f"{REDIS}/{REDIS_DB}",
+    "CELERY_BROKER_URL": f"{REDIS}/{REDIS_DB - 1}",
     "DEBUG": "false",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -103,7 +104,7 @@ def free_port() -> int:
 
 
 def set_up():
-    print(f"Database {DB_NAME} on {PG}; Redis databases 12 and 13; files in {TMP}", flush=True)
+    print(f"Database {DB_NAME} on {PG}; Redis databases {REDIS_DB - 1} and {REDIS_DB}; files in {TMP}", flush=True)
     psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
     psql(f"CREATE DATABASE {DB_NAME}")
     run(PYTHON, "manage.py", "migrate", "--no-input", "-v", "0")
