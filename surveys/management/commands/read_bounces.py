@@ -1,19 +1,20 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from surveys.distribution.bounces import Outcome
 from surveys.distribution.mailbox import MailboxError, read_bounces_once
 
 LABELS = {
-    Outcome.BOUNCED: "bounced",
-    Outcome.DELAYED: "delay notices recorded",
-    Outcome.ALREADY: "read before (nothing changed)",
-    Outcome.EARLIER_SEND: "about an address since corrected (nothing changed)",
-    Outcome.AUTO_REPLY: "auto-replies (no bounce)",
-    Outcome.FORGED: "forged return addresses (refused)",
-    Outcome.UNMATCHED: "bounce reports about no email of ours",
-    Outcome.NOT_A_REPORT: "no bounce report",
+    Outcome.BOUNCED: gettext_lazy("bounced"),
+    Outcome.DELAYED: gettext_lazy("delay notices recorded"),
+    Outcome.ALREADY: gettext_lazy("read before (nothing changed)"),
+    Outcome.EARLIER_SEND: gettext_lazy("about an address since corrected (nothing changed)"),
+    Outcome.AUTO_REPLY: gettext_lazy("auto-replies (no bounce)"),
+    Outcome.FORGED: gettext_lazy("forged return addresses (refused)"),
+    Outcome.UNMATCHED: gettext_lazy("bounce reports about no email of ours"),
+    Outcome.NOT_A_REPORT: gettext_lazy("no bounce report"),
 }
 
 
