@@ -202,7 +202,7 @@ Subject: Undelivered Mail Returned to Sender
 To: {to}
 Auto-Submitted: auto-replied
 Date: {_date()}
-Message-Id: <20261128083000.4F1C2E0123@mail.region.example.se>
+Message-Id: <20261128083000.{secrets.token_hex(5).upper()}@mail.region.example.se>
 MIME-Version: 1.0
 Content-Type: multipart/report; report-type=delivery-status;
 	boundary="4F1C2E0123.1764318600/mail.region.example.se"

@@ -155,16 +155,20 @@ def test_a_wave_with_refusals_and_bounce_reports(postgres, redis_url, tmp_path, 
                     tick_seconds=2,
                     **env,
                 )
-            wait_for(
-                lambda: (
-                    mailbox.count("INBOX") == 0
-                    and OutgoingEmail.objects.filter(status=Status.BOUNCED).count() == REFUSED + REPORTED
-                ),
-                seconds=90,
-                processes=processes,
-                what="the bounce reports to be read",
-                log=tmp_path / "worker1.log",
-            )
+            try:
+                wait_for(
+                    lambda: (
+                        mailbox.count("INBOX") == 0
+                        and OutgoingEmail.objects.filter(status=Status.BOUNCED).count() == REFUSED + REPORTED
+                    ),
+                    seconds=90,
+                    processes=processes,
+                    what="the bounce reports to be read",
+                )
+            except AssertionError as error:
+                folders = [mailbox.count(f) for f in ("INBOX", "MSI-processed", "MSI-unmatched")]
+                bounced = OutgoingEmail.objects.filter(status=Status.BOUNCED).count()
+                raise AssertionError(f"{error}: folders {folders}, bounced {bounced}") from None
             counts = selectors.region_counts(survey, [region])[region.pk]
             assert counts["invited"] == WAVE
             assert counts["bounced"] == REFUSED + REPORTED

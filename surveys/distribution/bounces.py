@@ -436,14 +436,20 @@ def _read(message: email.message.Message, report: Report) -> None:
     report.failures = [f for f in report.failures if f.address.lower() != own and not read_tags(f.address)]
 
 
-def report_key(raw: bytes) -> str:
-    """A digest that names the report: the same report read again has the same one."""
+def report_key(raw: bytes, email_id: int) -> str:
+    """
+    A digest that names the report about one email: the same report read
+    again has the same one. By the report's Message-ID (a copy of a report
+    in another folder is the same report), else by its bytes.
+    """
     try:
         message = email.message_from_bytes(raw[:LARGEST_REPORT])
         message_id = str(message.get("Message-ID", "")).strip()
     except Exception:
         message_id = ""
-    return hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()
+    digest = hashlib.sha256(message_id.encode() if message_id else raw)
+    digest.update(f":{email_id}".encode())
+    return digest.hexdigest()
 
 
 # Matching and marking ----------------------------------------------------
@@ -516,7 +522,7 @@ def handle(raw: bytes, *, now: datetime | None = None) -> str:
     failure = _failure_for(report, found.email)
     if failure is None:
         return Outcome.UNMATCHED
-    return _record(found, failure, key=report_key(raw), at=min(report.arrived_at or now, now))
+    return _record(found, failure, key=report_key(raw, found.email.pk), at=min(report.arrived_at or now, now))
 
 
 def _record(found: Match, failure: Failure, *, key: str, at: datetime) -> str:
