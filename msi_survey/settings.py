@@ -359,6 +359,28 @@ if EMAIL_OAUTH2_TOKEN_URL and not (EMAIL_OAUTH2_CLIENT_ID and EMAIL_OAUTH2_CLIEN
 # taken for dead; see surveys/distribution/sending.py.
 EMAIL_CLAIM_LEASE_SECONDS = envint("EMAIL_CLAIM_LEASE_SECONDS", 600)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mötesplats Social Innovation <noreply@localhost>")
+# Bounces: the return address of every email (the envelope sender), with a
+# signed per-email tag (bounces+<tag>@…) when BOUNCE_VERP is on, and the
+# mailbox that receives the reports, read over IMAP by the sweep and by
+# `manage.py read_bounces`. See surveys/distribution/bounces.py and the README.
+BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "")
+BOUNCE_VERP = envbool("BOUNCE_VERP", True)
+BOUNCE_IMAP_HOST = os.environ.get("BOUNCE_IMAP_HOST", "")
+BOUNCE_IMAP_SSL = envbool("BOUNCE_IMAP_SSL", True)
+BOUNCE_IMAP_PORT = envint("BOUNCE_IMAP_PORT", 993 if BOUNCE_IMAP_SSL else 143)
+BOUNCE_IMAP_USER = os.environ.get("BOUNCE_IMAP_USER", "")
+BOUNCE_IMAP_PASSWORD = os.environ.get("BOUNCE_IMAP_PASSWORD", "")
+# Sign in with the OAuth 2.0 token of the SMTP account (EMAIL_OAUTH2_*) instead of a password.
+BOUNCE_IMAP_OAUTH2 = envbool("BOUNCE_IMAP_OAUTH2", bool(EMAIL_OAUTH2_TOKEN_URL) and not BOUNCE_IMAP_PASSWORD)
+BOUNCE_IMAP_FOLDER = os.environ.get("BOUNCE_IMAP_FOLDER", "INBOX")
+BOUNCE_IMAP_PROCESSED_FOLDER = os.environ.get("BOUNCE_IMAP_PROCESSED_FOLDER", "MSI-processed")
+BOUNCE_IMAP_UNMATCHED_FOLDER = os.environ.get("BOUNCE_IMAP_UNMATCHED_FOLDER", "MSI-unmatched")
+# Delay notices (4.x.x) about one email before it counts as bounced.
+BOUNCE_DELAYS_BEFORE_BOUNCED = envint("BOUNCE_DELAYS_BEFORE_BOUNCED", 3)
+if BOUNCE_IMAP_HOST and not BOUNCE_IMAP_USER:
+    raise ImproperlyConfigured("BOUNCE_IMAP_HOST needs BOUNCE_IMAP_USER.")
+if BOUNCE_IMAP_HOST and not (BOUNCE_IMAP_PASSWORD or BOUNCE_IMAP_OAUTH2):
+    raise ImproperlyConfigured("BOUNCE_IMAP_HOST needs BOUNCE_IMAP_PASSWORD or OAuth 2.0 (EMAIL_OAUTH2_TOKEN_URL).")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Admin", a) for a in envlist("ADMINS", "")]
 # The privacy page (GDPR article 13): who is responsible for the personal

@@ -366,6 +366,9 @@ class OutgoingEmail(models.Model):
         FAILED = "failed", _("Failed")
         UNCERTAIN = "uncertain", _("Uncertain")
         SKIPPED = "skipped", _("Not sent")
+        # The recipient's mail server refused it, while sending or in a
+        # bounce report afterwards: see surveys/distribution/bounces.py.
+        BOUNCED = "bounced", _("Bounced")
 
     PENDING = (Status.QUEUED, Status.CLAIMED, Status.SENDING)
 
@@ -408,6 +411,57 @@ class OutgoingEmail(models.Model):
     @property
     def kind(self) -> EmailKind:
         return EmailKind.of_wave(self.wave)
+
+
+class Bounce(models.Model):
+    """
+    One refusal of an email by the recipient's mail server: at sending, or
+    in a bounce report read from the bounce mailbox. Only what the lead
+    needs is kept (how permanent, why, the server's words, when), never the
+    report itself; the address and the server's words are purged with the
+    rest of the survey's personal data.
+    """
+
+    class Kind(models.TextChoices):
+        PERMANENT = "permanent", _("Permanent")
+        TEMPORARY = "temporary", _("Delayed")
+
+    class Source(models.TextChoices):
+        SENDING = "sending", _("Refused while sending")
+        REPORT = "report", _("Bounce report")
+
+    class Reason(models.TextChoices):
+        NO_SUCH_ADDRESS = "no_such_address", _("The address does not exist")
+        NO_SUCH_DOMAIN = "no_such_domain", _("The domain of the address does not exist")
+        MAILBOX_FULL = "mailbox_full", _("The mailbox is full")
+        MAILBOX_DISABLED = "mailbox_disabled", _("The mailbox is closed")
+        REFUSED = "refused", _("The recipient's mail server refused the email")
+        DELAYED = "delayed", _("The email could not be delivered for a long time")
+        OTHER = "other", _("The email could not be delivered")
+
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="bounces", verbose_name=_("email"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    status_code = models.CharField(_("status code"), max_length=12, blank=True)
+    server_text = models.CharField(_("the server's reply"), max_length=500, blank=True)
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    # Which send of the email it is about (OutgoingEmail.attempts at that send).
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=0)
+    # A digest of the report it came from: reading the same report again adds nothing.
+    report_key = models.CharField(  # noqa: DJ001 - null for refusals at sending, which have no report
+        _("report key"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bounce")
+        verbose_name_plural = _("bounces")
+        ordering = ["-occurred_at"]
+
+    def __str__(self):
+        return f"{self.email_id}: {self.kind} {self.status_code}"
 
 
 class SendingState(models.Model):

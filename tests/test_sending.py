@@ -154,16 +154,16 @@ def with_server(failures, once=False):
     ), opened
 
 
-def test_a_permanent_refusal_fails_with_the_servers_reason(survey, region, cast):
+def test_a_refused_recipient_bounces_with_the_servers_reason(survey, region, cast):
     queueing.queue_invitations(survey=survey, region=region)
     refused = smtplib.SMTPRecipientsRefused({cast["bob"].email: (550, b"5.1.1 No such user")})
     patch, opened = with_server({cast["bob"].email: refused})
     with patch:
         report = send_all()
-    assert (report.sent, report.failed) == (2, 1)
+    assert (report.sent, report.bounced, report.failed) == (2, 1, 0)
     assert len(opened) == 1  # one connection for the batch
     bob = OutgoingEmail.objects.get(participant=cast["bob"])
-    assert bob.status == Status.FAILED
+    assert bob.status == Status.BOUNCED
     assert "550" in bob.last_error and "No such user" in bob.last_error
 
 

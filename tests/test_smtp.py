@@ -78,7 +78,7 @@ def test_a_server_that_hangs_up_mid_batch(survey, thirty, time_machine):
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
-def test_a_refused_address_fails_and_the_lead_sees_why(survey, thirty, time_machine, client):
+def test_a_refused_address_bounces_and_the_lead_sees_why(survey, thirty, time_machine, client):
     from django.contrib.auth.models import User
 
     time_machine.move_to(timezone.now())
@@ -90,15 +90,15 @@ def test_a_refused_address_fails_and_the_lead_sees_why(survey, thirty, time_mach
         send_until_done(time_machine)
     assert sorted(sink.recipients()) == sorted(p.email for p in people if p.email != refused)
     row = OutgoingEmail.objects.get(participant=people[3])
-    assert row.status == Status.FAILED and "Mailbox does not exist" in row.last_error
+    assert row.status == Status.BOUNCED and "Mailbox does not exist" in row.last_error
 
     lead = User.objects.create_user("alice", "a@example.se", "x")
     region.leads.add(lead)
     client.force_login(lead)
-    page = client.get(reverse("lead:region", args=[survey.slug, region.code]), {"status": "failed"})
+    page = client.get(reverse("lead:region", args=[survey.slug, region.code]), {"status": "bounced"})
     text = page.content.decode()
-    assert refused in text and "Mailbox does not exist" in text
-    assert page.context["counts"]["failed"] == 1
+    assert refused in text and "Mailbox does not exist" in text and "Adressen finns inte" in text
+    assert page.context["counts"]["bounced"] == 1
 
 
 def test_a_server_that_is_down_loses_nothing(survey, thirty, time_machine):

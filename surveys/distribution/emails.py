@@ -111,7 +111,12 @@ def _closing_date(survey: Survey) -> str:
 
 
 def survey_email(
-    participant: Participant, *, kind: EmailKind, message_id: str | None = None, memo: dict | None = None
+    participant: Participant,
+    *,
+    kind: EmailKind,
+    message_id: str | None = None,
+    memo: dict | None = None,
+    return_path: str = "",
 ) -> EmailMultiAlternatives:
     """
     The invitation or reminder for one participant, ready to send. Builds the
@@ -119,14 +124,16 @@ def survey_email(
     for one batch, saves looking up the survey's texts and the region's
     contact again for every message. The email is Swedish first, whatever
     the language of the page that asks for it (a lead's preview in English
-    shows the email the participant gets).
+    shows the email the participant gets). `return_path`, when given, is
+    the envelope sender that bounce reports go back to (bounces.py); the
+    From header stays DEFAULT_FROM_EMAIL.
     """
     with translation.override("sv"):
-        return _survey_email(participant, kind=kind, message_id=message_id, memo=memo)
+        return _survey_email(participant, kind=kind, message_id=message_id, memo=memo, return_path=return_path)
 
 
 def _survey_email(
-    participant: Participant, *, kind: EmailKind, message_id: str | None, memo: dict | None
+    participant: Participant, *, kind: EmailKind, message_id: str | None, memo: dict | None, return_path: str
 ) -> EmailMultiAlternatives:
     values = values_for(participant, memo)
     survey = participant.survey
@@ -155,17 +162,21 @@ def _survey_email(
         },
     )
 
+    headers = {
+        "Message-ID": message_id or new_message_id(),
+        "List-Unsubscribe": f"<{values['opt_out_link']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if return_path:
+        # The envelope sender is the return address; people see the usual From.
+        headers["From"] = settings.DEFAULT_FROM_EMAIL
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=return_path or settings.DEFAULT_FROM_EMAIL,
         to=[participant.email],
         reply_to=[values["contact_email"]] if values["contact_email"] else None,
-        headers={
-            "Message-ID": message_id or new_message_id(),
-            "List-Unsubscribe": f"<{values['opt_out_link']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers=headers,
     )
     message.attach_alternative(html_document, "text/html")
     return message

@@ -56,6 +56,31 @@ class ParticipantForm(forms.ModelForm):
         return email
 
 
+class CorrectAddressForm(forms.Form):
+    """The corrected address of a participant whose email bounced; the same address may be tried again."""
+
+    email = forms.EmailField(
+        label=_("Corrected email address"),
+        max_length=254,
+        help_text=_("The email that bounced is sent again to this address, once."),
+    )
+
+    def __init__(self, *args, participant: Participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participant = participant
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("resend", _("Save and send again"), css_class="btn-primary"))
+
+    def clean_email(self) -> str:
+        email = clean_address(self.cleaned_data["email"])
+        taken = Participant.objects.filter(survey_id=self.participant.survey_id, email__iexact=email).exclude(
+            pk=self.participant.pk
+        )
+        if taken.exists():
+            raise forms.ValidationError(_("This address is already in the survey."))
+        return email
+
+
 class ConfirmForm(forms.Form):
     """A confirmation that states what it confirms: the count the lead saw."""
 

@@ -11,7 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from surveys.models import OutgoingEmail, Participant
+from surveys.models import Bounce, OutgoingEmail, Participant
 
 StrOrPromise = str | Promise
 
@@ -45,11 +45,22 @@ EMAIL_STATUS_LABELS: dict[str, StrOrPromise] = {
     OutgoingEmail.Status.FAILED: _("failed"),
     OutgoingEmail.Status.UNCERTAIN: _("uncertain"),
     OutgoingEmail.Status.SKIPPED: _("not sent"),
+    OutgoingEmail.Status.BOUNCED: _("bounced"),
 }
 
 
 def email_status_label(status: str) -> str:
     return str(EMAIL_STATUS_LABELS.get(status, _("on its way")))
+
+
+def bounce_reason_label(reason: str | None) -> str:
+    """Why an email bounced, in plain words ("The address does not exist"); "" for no reason."""
+    if not reason:
+        return ""
+    try:
+        return str(Bounce.Reason(reason).label)
+    except ValueError:
+        return str(Bounce.Reason.OTHER.label)
 
 
 def duration_text(length: timedelta) -> str:

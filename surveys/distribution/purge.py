@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from surveys.models import OutgoingEmail, Participant, ParticipantImport, Survey
+from surveys.models import Bounce, OutgoingEmail, Participant, ParticipantImport, Survey
 
 
 class SurveyStillOpen(Exception):
@@ -14,8 +14,8 @@ class SurveyStillOpen(Exception):
 def purge_personal_data(*, survey: Survey, now: datetime | None = None) -> int:
     """
     Remove names, email addresses, organisations and personal links of the
-    survey's participants, the uploaded lists, and the error texts of their
-    emails (which may quote an address). Keeps the anonymous answers and
+    survey's participants, the uploaded lists, the error texts of their
+    emails and bounces (which may quote an address) and the bounced addresses. Keeps the anonymous answers and
     every count the results and the dashboards need: one row per
     participant with its region, level, whether and after which email it
     answered, and the status of each email. Returns how many participants
@@ -32,6 +32,10 @@ def purge_personal_data(*, survey: Survey, now: datetime | None = None) -> int:
     ParticipantImport.objects.filter(survey=survey).delete()
     OutgoingEmail.objects.filter(participant__survey=survey).exclude(last_error="").update(last_error="")
     OutgoingEmail.objects.filter(participant__survey=survey).exclude(message_id="").update(message_id="")
+    # Of a bounce only the kind, the reason and the time stay: not the address nor the server's words.
+    Bounce.objects.filter(email__participant__survey=survey).exclude(address="", server_text="").update(
+        address="", server_text=""
+    )
     if survey.personal_data_purged_at is None:
         survey.personal_data_purged_at = now
         survey.save(update_fields=["personal_data_purged_at"])

@@ -107,7 +107,8 @@ def _reminder_base(survey: Survey, region: Region | None) -> "ReminderCandidates
     if region is not None:
         participants = participants.filter(region=region)
     pending = OutgoingEmail.objects.filter(participant=OuterRef("pk"), status__in=OutgoingEmail.PENDING)
-    failed = OutgoingEmail.objects.filter(participant=OuterRef("pk"), status=Status.FAILED)
+    # No reminder after an email failed for good or bounced.
+    failed = OutgoingEmail.objects.filter(participant=OuterRef("pk"), status__in=[Status.FAILED, Status.BOUNCED])
     delivered = OutgoingEmail.objects.filter(
         participant=OuterRef("pk"), wave=0, status__in=[Status.SENT, Status.UNCERTAIN]
     )

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from surveys.models import Mailing, OutgoingEmail, Participant, Region, Survey
+from surveys.models import Bounce, Mailing, OutgoingEmail, Participant, Region, Survey
 
 from . import labels, pacing
 
@@ -25,6 +25,10 @@ class LastEmail(TypedDict):
     last_status: str | None
     last_sent_at: datetime | None
     last_error: str | None
+    bounce_reason: str | None
+    bounce_text: str | None
+    bounce_code: str | None
+    bounce_at: datetime | None
 
 
 def wave_that_reached(participant_ref: str) -> Subquery:
@@ -43,8 +47,8 @@ def wave_that_reached(participant_ref: str) -> Subquery:
 
 def region_counts(survey: Survey, regions: Sequence[Region]) -> dict[int, dict]:
     """
-    Per region id: invited, delivered, failed, uncertain, opted_out, answered,
-    pending and response_rate (percent, or None with no one invited). One query.
+    Per region id: invited, delivered, failed, bounced, uncertain, opted_out,
+    answered, pending and response_rate (percent, or None with no one invited). One query.
     """
     emails = OutgoingEmail.objects.filter(participant=OuterRef("pk"))
     rows = (
@@ -52,6 +56,7 @@ def region_counts(survey: Survey, regions: Sequence[Region]) -> dict[int, dict]:
         .annotate(
             delivered=Exists(emails.filter(wave=0, status=Status.SENT)),
             failed=Exists(emails.filter(status=Status.FAILED)),
+            bounced=Exists(emails.filter(status=Status.BOUNCED)),
             uncertain=Exists(emails.filter(status=Status.UNCERTAIN)),
             pending=Exists(emails.filter(status__in=OutgoingEmail.PENDING)),
         )
@@ -60,6 +65,7 @@ def region_counts(survey: Survey, regions: Sequence[Region]) -> dict[int, dict]:
             invited=Count("pk"),
             delivered_count=Count("pk", filter=Q(delivered=True)),
             failed_count=Count("pk", filter=Q(failed=True)),
+            bounced_count=Count("pk", filter=Q(bounced=True)),
             uncertain_count=Count("pk", filter=Q(uncertain=True)),
             pending_count=Count("pk", filter=Q(pending=True)),
             opted_out=Count("pk", filter=Q(opted_out_at__isnull=False)),
@@ -72,13 +78,16 @@ def region_counts(survey: Survey, regions: Sequence[Region]) -> dict[int, dict]:
             "invited": row["invited"],
             "delivered": row["delivered_count"],
             "failed": row["failed_count"],
+            "bounced": row["bounced_count"],
             "uncertain": row["uncertain_count"],
             "pending": row["pending_count"],
             "opted_out": row["opted_out"],
             "answered": row["answered"],
             "response_rate": round(100 * row["answered"] / row["invited"]) if row["invited"] else None,
         }
-    empty = dict.fromkeys(["invited", "delivered", "failed", "uncertain", "pending", "opted_out", "answered"], 0)
+    empty = dict.fromkeys(
+        ["invited", "delivered", "failed", "bounced", "uncertain", "pending", "opted_out", "answered"], 0
+    )
     return {region.pk: counts.get(region.pk, {**empty, "response_rate": None}) for region in regions}
 
 
@@ -99,6 +108,7 @@ PARTICIPANT_FILTERS = {
     "opted_out": Q(opted_out_at__isnull=False),
     "not_invited": ~Q(emails__wave=0),
     "failed": Q(emails__status=Status.FAILED),
+    "bounced": Q(emails__status=Status.BOUNCED),
     "uncertain": Q(emails__status=Status.UNCERTAIN),
 }
 
@@ -106,8 +116,15 @@ PARTICIPANT_FILTERS = {
 def participants_for_lead(
     survey: Survey, region: Region, *, search: str = "", status: str = ""
 ) -> "QuerySet[WithAnnotations[Participant, LastEmail]]":
-    """The region's participants with their last email (wave, status, time, error); never their answers."""
+    """
+    The region's participants with their last email (wave, status, time,
+    error) and, when an email of theirs bounced, the latest bounce's reason,
+    the server's words, status code and time; never their answers.
+    """
     last = OutgoingEmail.objects.filter(participant=OuterRef("pk")).order_by("-wave")
+    bounce = Bounce.objects.filter(email__participant=OuterRef("pk"), email__status=Status.BOUNCED).order_by(
+        "-occurred_at", "-pk"
+    )
     participants = Participant.objects.filter(survey=survey, region=region)
     if search:
         participants = participants.filter(
@@ -120,6 +137,10 @@ def participants_for_lead(
         last_status=Subquery(last.values("status")[:1]),
         last_sent_at=Subquery(last.values("sent_at")[:1]),
         last_error=Subquery(last.values("last_error")[:1]),
+        bounce_reason=Subquery(bounce.values("reason")[:1]),
+        bounce_text=Subquery(bounce.values("server_text")[:1]),
+        bounce_code=Subquery(bounce.values("status_code")[:1]),
+        bounce_at=Subquery(bounce.values("occurred_at")[:1]),
     ).order_by("email")
 
 

@@ -4,8 +4,9 @@ How queued invitations and reminders are sent (queueing.py says what is queued).
 The delivery guarantee is AT MOST ONCE per (participant, wave). Each email
 is one OutgoingEmail row, unique per (participant, wave), and moves:
 
-    queued --claim--> claimed --just before SMTP--> sending --> sent
-       ^                 |                             |    \\--> failed (permanent) / queued again (transient)
+    queued --claim--> claimed --just before SMTP--> sending --> sent (--bounce report--> bounced)
+       ^                 |                             |    \\--> bounced (address refused) / failed (permanent)
+       |                 |                             |         / queued again (transient)
        |                 | worker died, lease expired  | worker died, lease expired
        \\-----------------/                             \\--> uncertain
 
@@ -37,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from surveys.models import EmailKind, OutgoingEmail, SendingState
 
-from . import pacing, replies
+from . import bounces, pacing, replies
 from .emails import new_message_id, survey_email
 from .pacing import Hold
 from .replies import Meaning
@@ -62,6 +63,7 @@ def backoff(attempts: int) -> timedelta:
 class SendReport:
     sent: int = 0
     failed: int = 0
+    bounced: int = 0
     retrying: int = 0
     skipped: int = 0
     released: int = 0
@@ -70,7 +72,7 @@ class SendReport:
     hold: Hold | None = None
 
     def add(self, other: "SendReport") -> None:
-        for name in ("sent", "failed", "retrying", "skipped", "released"):
+        for name in ("sent", "failed", "bounced", "retrying", "skipped", "released"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
         self.hold = other.hold or self.hold
@@ -140,6 +142,8 @@ def _why_not(email: OutgoingEmail, now: datetime) -> str:
         return _("Has already answered.")
     if participant.has_opted_out:
         return _("Has said no to more emails.")
+    if email.kind == EmailKind.REMINDER and participant.emails.filter(status=Status.BOUNCED).exists():
+        return _("An earlier email to this address bounced.")
     if participant.survey.has_not_opened(now):
         return _("The survey has not opened.")
     if not participant.survey.is_open(now):
@@ -203,7 +207,13 @@ def deliver(batch: Batch) -> SendReport:
             report.released += 1
             continue
         message_id = new_message_id()
-        message = survey_email(email.participant, kind=email.kind, message_id=message_id, memo=memo)
+        message = survey_email(
+            email.participant,
+            kind=email.kind,
+            message_id=message_id,
+            memo=memo,
+            return_path=bounces.return_address(email.pk, email.attempts + 1),
+        )
         if smtp is None:
             try:
                 smtp = get_connection(fail_silently=False)
@@ -250,7 +260,17 @@ def deliver(batch: Batch) -> SendReport:
                 smtp = None
                 break
             attempts = email.attempts + 1
-            if reply.meaning == Meaning.RECIPIENT:
+            if bounces.refusal_is_a_bounce(reply):
+                # The recipient's server refused the address: a bounce, kept with its reply.
+                with transaction.atomic():
+                    if _finish(
+                        email, claim, status=Status.BOUNCED, last_error=description, from_status=Status.SENDING
+                    ):
+                        bounces.record_refusal(
+                            email=email, address=email.participant.email, reply_text=reply.text, attempt=attempts
+                        )
+                report.bounced += 1
+            elif reply.meaning == Meaning.RECIPIENT:
                 _finish(email, claim, status=Status.FAILED, last_error=description, from_status=Status.SENDING)
                 report.failed += 1
             elif attempts >= MAX_ATTEMPTS:
@@ -306,8 +326,8 @@ def _finish(
     last_error: str,
     from_status: str = Status.CLAIMED,
     **fields: object,
-) -> None:
-    OutgoingEmail.objects.filter(pk=email.pk, claim=claim_id, status=from_status).update(
+) -> int:
+    return OutgoingEmail.objects.filter(pk=email.pk, claim=claim_id, status=from_status).update(
         status=status, last_error=last_error[:500], **fields
     )
 

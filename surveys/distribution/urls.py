@@ -15,6 +15,11 @@ urlpatterns = [
     path("<slug:slug>/<slug:code>/participants/add/", views.participant_add, name="participant_add"),
     path("<slug:slug>/<slug:code>/participants/<int:pk>/", views.participant_edit, name="participant_edit"),
     path(
+        "<slug:slug>/<slug:code>/participants/<int:pk>/correct/",
+        views.participant_correct,
+        name="participant_correct",
+    ),
+    path(
         "<slug:slug>/<slug:code>/participants/<int:pk>/remove/",
         views.participant_remove,
         name="participant_remove",

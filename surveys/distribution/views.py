@@ -22,9 +22,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from msi_survey.http import AuthenticatedHttpRequest
-from surveys.models import EmailKind, Participant, ParticipantImport, Region, Survey
+from surveys.models import Bounce, EmailKind, OutgoingEmail, Participant, ParticipantImport, Region, Survey
 
-from . import queueing, selectors
+from . import bounces, queueing, selectors
 from .access import (
     get_import_for_user,
     get_participant_for_user,
@@ -32,8 +32,8 @@ from .access import (
     regions_for,
 )
 from .emails import survey_email
-from .forms import ConfirmForm, ImportForm, ParticipantForm
-from .labels import ParticipantStatus, StrOrPromise, participant_status, wave_label
+from .forms import ConfirmForm, CorrectAddressForm, ImportForm, ParticipantForm
+from .labels import ParticipantStatus, StrOrPromise, bounce_reason_label, participant_status, wave_label
 from .participants import (
     AlreadyConfirmed,
     CannotRemoveAnswered,
@@ -103,6 +103,7 @@ def _filter_choices() -> list[tuple[str, StrOrPromise]]:
         (ParticipantStatus.ANSWERED, ParticipantStatus.ANSWERED.label),
         ("not_invited", _("Not invited yet")),
         ("failed", _("Email failed")),
+        ("bounced", _("Email bounced")),
         ("uncertain", _("Email uncertain")),
         (ParticipantStatus.OPTED_OUT, ParticipantStatus.OPTED_OUT.label),
     ]
@@ -128,7 +129,21 @@ def participants_csv(request: AuthenticatedHttpRequest, slug: str, code: str) ->
     # A BOM and semicolons, so that Excel in Swedish opens it as it should.
     response.write("\ufeff")
     writer = csv.writer(response, delimiter=";")
-    writer.writerow(["E-post", "Namn", "Organisation", "Nivå", "Status", "Senaste e-post", "Skickat", "Fel"])
+    writer.writerow(
+        [
+            "E-post",
+            "Namn",
+            "Organisation",
+            "Nivå",
+            "Status",
+            "Senaste e-post",
+            "Skickat",
+            "Fel",
+            "Studsade",
+            "Orsak",
+            "Serverns svar",
+        ]
+    )
     for p in selectors.participants_for_lead(survey, region).iterator(chunk_size=2000):
         writer.writerow(
             [
@@ -140,6 +155,9 @@ def participants_csv(request: AuthenticatedHttpRequest, slug: str, code: str) ->
                 wave_label(p.last_wave) if p.last_wave is not None else "",
                 timezone.localtime(p.last_sent_at).strftime("%Y-%m-%d %H:%M") if p.last_sent_at else "",
                 p.last_error or "",
+                timezone.localtime(p.bounce_at).strftime("%Y-%m-%d %H:%M") if p.bounce_at else "",
+                bounce_reason_label(p.bounce_reason),
+                p.bounce_text or "",
             ]
         )
     return response
@@ -229,6 +247,42 @@ def participant_edit(request: AuthenticatedHttpRequest, slug: str, code: str, pk
         request,
         "surveys/lead/participant_form.html",
         {"survey": survey, "region": region, "form": form, "participant": participant, "title": participant.email},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant_correct(request: AuthenticatedHttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
+    """GET: why the email bounced and a form for the corrected address. POST: save it and send the email again."""
+    survey, region = get_survey_region_for_user(request.user, slug, code)
+    participant = get_participant_for_user(request.user, survey, region, pk)
+    form = CorrectAddressForm(request.POST or None, participant=participant, initial={"email": participant.email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            bounces.correct_and_resend(participant_id=participant.pk, address=form.cleaned_data["email"])
+        except bounces.NothingToResend:
+            messages.info(request, _("Nothing had bounced any more: the email has already been sent again."))
+        else:
+            messages.success(
+                request, _("The email is on its way to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
+        return _region_url(survey, region)
+    history = list(
+        Bounce.objects.filter(email__participant=participant)
+        .select_related("email")
+        .order_by("-occurred_at", "-pk")[:20]
+    )
+    return render(
+        request,
+        "surveys/lead/participant_correct.html",
+        {
+            "survey": survey,
+            "region": region,
+            "participant": participant,
+            "form": form,
+            "history": history,
+            "bounced": participant.emails.filter(status=OutgoingEmail.Status.BOUNCED).exists(),
+        },
     )
 
 
