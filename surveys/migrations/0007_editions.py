@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0005_sending_limits'),
+        ('surveys', '0006_bounces'),
     ]
 
     operations = [
