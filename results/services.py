@@ -8,6 +8,7 @@ from django.utils import timezone
 from surveys.models import Survey
 
 from .cache import version_published
+from .contacts import frozen_contacts
 from .models import Commentary, Snapshot
 from .selectors import build_results
 
@@ -40,6 +41,7 @@ def publish_snapshot(
         raise AlreadyPublished(latest)
     data = build_results(survey, now=now)
     data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    data["contacts"] = frozen_contacts()
     data["published_at"] = now.isoformat()
     version = (survey.snapshots.aggregate(v=Max("version"))["v"] or 0) + 1
     snapshot = Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)

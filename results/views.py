@@ -25,10 +25,13 @@ from surveys.models import RankedArea, Survey
 
 from . import charts
 from .cache import fragment_seconds, frozen_data, remember_latest, whole_page_for_visitors
+from .comments.views import discussion_context
+from .contacts import contacts_for_page, frozen_contacts
 from .models import Commentary, Snapshot, localized
 from .selectors import build_results
 from .services import AlreadyPublished, publish_snapshot
 from .snapshot import AreaRow, Results
+from .video import allow_players
 
 
 def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list[tuple[int, datetime]]]:
@@ -92,6 +95,7 @@ def _context(
         "cache_seconds": fragment_seconds(preview=preview),
         "points": data["survey"]["points"],
         "threshold": data["survey"]["threshold"],
+        "contact_groups": contacts_for_page(data.get("contacts", [])),
     }
 
 
@@ -103,17 +107,18 @@ def national(request: HttpRequest, slug: str) -> HttpResponse:
         if request.user.is_staff and Survey.objects.filter(slug=slug).exists():
             return redirect("results:preview", slug=slug)
         raise
-    return render(
-        request, "results/national.html", _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
-    )
+    data = frozen_data(snapshot)
+    context = _context(survey, data, snapshot=snapshot, versions=versions)
+    context.update(discussion_context(survey, versions))
+    return allow_players(render(request, "results/national.html", context), data.get("commentary", []))
 
 
 @whole_page_for_visitors
 def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     survey, snapshot, versions = _snapshot(slug, number)
-    return render(
-        request, "results/national.html", _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
-    )
+    data = frozen_data(snapshot)
+    response = render(request, "results/national.html", _context(survey, data, snapshot=snapshot, versions=versions))
+    return allow_players(response, data.get("commentary", []))
 
 
 @whole_page_for_visitors
@@ -124,6 +129,7 @@ def region(request: HttpRequest, slug: str, code: str, number: int | None = None
         raise Http404
     context = _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
     context["region"] = block
+    context["contact_groups"] = contacts_for_page(context["data"].get("contacts", []), code)
     if not block["suppressed"]:
         context["difference_chart"] = charts.difference_chart(block["areas"])
         context["difference_chart_narrow"] = charts.difference_chart(block["areas"], narrow=True)
@@ -145,8 +151,10 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     data = build_results(survey)
     data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    data["contacts"] = frozen_contacts()
     versions = list(Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", "published_at"))
-    return render(request, "results/national.html", _context(survey, data, versions=versions, preview=True))
+    response = render(request, "results/national.html", _context(survey, data, versions=versions, preview=True))
+    return allow_players(response, data["commentary"])
 
 
 @staff_member_required

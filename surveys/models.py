@@ -106,6 +106,17 @@ class Survey(models.Model):
         ),
     )
     personal_data_purged_at = models.DateTimeField(_("personal data purged at"), null=True, blank=True)
+    # Readers' comments on the published results (results/comments/).
+    comments_open = models.BooleanField(
+        _("readers may comment"), default=True, help_text=_("Untick to close the comments on the results.")
+    )
+    comments_close_after_days = models.PositiveSmallIntegerField(
+        _("close comments after (days)"),
+        null=True,
+        blank=True,
+        default=90,
+        help_text=_("Comments close by themselves this many days after the first publication. Empty: never."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -32,6 +32,10 @@ def purge_personal_data(*, survey: Survey, now: datetime | None = None) -> int:
     ParticipantImport.objects.filter(survey=survey).delete()
     OutgoingEmail.objects.filter(participant__survey=survey).exclude(last_error="").update(last_error="")
     OutgoingEmail.objects.filter(participant__survey=survey).exclude(message_id="").update(message_id="")
+    # Readers' comments stay; their writers' addresses go with the rest.
+    from results.comments.services import forget_addresses
+
+    forget_addresses(survey=survey)
     if survey.personal_data_purged_at is None:
         survey.personal_data_purged_at = now
         survey.save(update_fields=["personal_data_purged_at"])
