@@ -210,8 +210,8 @@ class Comment(models.Model):
     objects = CommentQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("comment")
-        verbose_name_plural = _("comments")
+        verbose_name = _("reader's comment")
+        verbose_name_plural = _("readers' comments")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["survey", "status", "created_at"], name="comment_survey_status_time")]
 
