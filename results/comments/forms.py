@@ -43,7 +43,7 @@ class CommentForm(forms.Form):
         },
     )
     consent = forms.BooleanField(
-        label=_("I have read how my name, address and comment are handled (above)."),
+        label=_("I have read how my name, address and comment are handled (above)"),
         error_messages={"required": _("Tick the box to say you have read how your data is handled.")},
     )
     # Not shown to people (static/results/discussion.css); programs that fill every field give themselves away.
