@@ -62,6 +62,7 @@ def test_the_national_page_shows_contacts_and_example_comments(page, live_server
     own = page.locator(".contact-list-own")
     expect(own).to_contain_text("Kontaktperson Skåne")
     expect(page.locator("section.contacts h3").first).to_contain_text("Skåne")
+    check(page, "comments-region")
     page.get_by_role("link", name="Läs kommentarerna till resultatet").click()
     expect(page.locator("h1")).to_contain_text("Läsarnas kommentarer")
     check(page, "comments-page")
@@ -175,6 +176,15 @@ def test_the_video_loads_from_the_service_only_after_the_click(browser_context, 
         body_sv="En film om resultatet.",
         video_url="https://www.youtube.com/watch?v=abcdefghijk",
     )
+    Commentary.objects.create(
+        survey=survey,
+        order=1,
+        kind="video",
+        heading_sv="Filmen med undertexter",
+        video_file="/static/video/sammanfattning.mp4",
+        captions_file="/static/video/sammanfattning.sv.vtt",
+        transcript_sv="Välkommen till sammanfattningen av enkäten.",
+    )
     publish_snapshot(survey=survey)
     context = browser_context()
     elsewhere = []
@@ -190,6 +200,9 @@ def test_the_video_loads_from_the_service_only_after_the_click(browser_context, 
     placeholder = page.locator(".video-consent")
     expect(placeholder).to_contain_text("YouTube")
     expect(placeholder).to_contain_text("Google")
+    expect(page.locator("video track[kind=captions]")).to_have_count(1)
+    page.get_by_text("Läs textversionen").click()
+    expect(page.get_by_text("Välkommen till sammanfattningen av enkäten.")).to_be_visible()
     check(page, "video-placeholder")
     assert elsewhere == []
 

@@ -364,3 +364,16 @@ def test_no_commenters_address_appears_in_any_public_page_or_export(
         assert "Eva Läsare" in texts[0]  # the comment itself is on the page, only its address is not
     for text in texts:
         assert email.lower() not in text.lower()
+
+
+def test_the_sweep_tells_staff_and_forgets_old_addresses(published, settings, time_machine):
+    from results.tasks import comments_sweep
+
+    settings.COMMENT_MODERATORS = ["moderator@example.se"]
+    Comment.objects.create(survey=published, name="Läsare", email="l@example.se", body="Hej")
+    comments_sweep()
+    comments_sweep()
+    assert len(mail.outbox) == 1
+    time_machine.move_to(timezone.now() + timedelta(days=settings.COMMENT_EMAIL_DAYS + 1))
+    comments_sweep()
+    assert Comment.objects.get().email == ""
