@@ -268,6 +268,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Front-end packages installed from the npm registry (package.json).
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/altcha", BASE_DIR / "node_modules" / "altcha" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -320,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
     "tick": {
         "task": "surveys.tasks.tick",
         "schedule": envint("TICK_SECONDS", 120),
+    },
+    "comments": {
+        "task": "results.tasks.comments_sweep",
+        "schedule": envint("COMMENT_SWEEP_SECONDS", 300),
     },
     "clear-expired-sessions": {
         "task": "surveys.tasks.clear_expired_sessions",
@@ -391,6 +396,24 @@ PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "Mötesplats Social Innovati
 PRIVACY_EMAIL = os.environ.get("PRIVACY_EMAIL", "")
 PRIVACY_POSTAL_ADDRESS = os.environ.get("PRIVACY_POSTAL_ADDRESS", "")
 PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL", "")
+
+# Readers' comments on the results (results/comments/). A form sent sooner
+# than COMMENT_MIN_FORM_SECONDS after it was shown, or later than
+# COMMENT_MAX_FORM_SECONDS, is shown again; one client address may post
+# COMMENT_POSTS_PER_WINDOW times in COMMENT_POST_WINDOW_SECONDS. Staff get at
+# most one email per COMMENT_NOTIFY_MINUTES when comments wait (to
+# COMMENT_MODERATORS, or else every active staff account with an address).
+# A commenter's address is removed COMMENT_EMAIL_DAYS after the comment, or
+# with the survey's personal data if that comes first.
+COMMENT_MIN_FORM_SECONDS = envint("COMMENT_MIN_FORM_SECONDS", 5)
+COMMENT_MAX_FORM_SECONDS = envint("COMMENT_MAX_FORM_SECONDS", 4 * 60 * 60)
+COMMENT_POSTS_PER_WINDOW = envint("COMMENT_POSTS_PER_WINDOW", 5)
+COMMENT_POST_WINDOW_SECONDS = envint("COMMENT_POST_WINDOW_SECONDS", 60 * 60)
+COMMENT_NOTIFY_MINUTES = envint("COMMENT_NOTIFY_MINUTES", 60)
+COMMENT_MODERATORS = envlist("COMMENT_MODERATORS", "")
+COMMENT_EMAIL_DAYS = envint("COMMENT_EMAIL_DAYS", 180)
+# Work of the proof-of-work challenge (PBKDF2 rounds per try): about a second in a browser.
+COMMENT_CHALLENGE_COST = envint("COMMENT_CHALLENGE_COST", 5000)
 
 # Unknown personal links one client address may ask for in a window before
 # it is refused for the rest of it (msi_survey/security.py).

@@ -77,6 +77,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "postal_address": settings.PRIVACY_POSTAL_ADDRESS,
             "dpo_email": settings.PRIVACY_DPO_EMAIL,
             "purge_after_days": survey.purge_after_days if survey else None,
+            "comment_email_days": settings.COMMENT_EMAIL_DAYS,
         },
     )
 

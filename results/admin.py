@@ -1,9 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from surveys.admin import ReadOnlyAdmin
 
-from .models import Commentary, Snapshot
+from .comments.services import moderate
+from .models import Comment, Commentary, Contact, Snapshot
 
 
 @admin.register(Commentary)
@@ -24,3 +30,65 @@ class SnapshotAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    """Who readers may contact, per region and nationally; in the results from the next publication."""
+
+    list_display = ["name", "region", "email", "phone", "order"]
+    list_filter = ["region"]
+    list_editable = ["order"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """
+    The moderation list: waiting comments first, their text as plain text
+    (links are not clickable here), with actions to approve, reject or remove.
+    """
+
+    list_display = ["created_at", "name", "text", "status", "proof_of_work", "survey"]
+    list_filter = ["status", "survey", "proof_of_work"]
+    search_fields = ["name", "body"]
+    date_hierarchy = "created_at"
+    actions = ["approve", "reject", "remove"]
+    fields = ["survey", "name", "email", "plain_body", "status", "proof_of_work", "is_example", "created_at",
+              "moderated_at", "moderated_by", "staff_notified_at"]  # fmt: skip
+    readonly_fields = ["survey", "name", "email", "plain_body", "status", "proof_of_work", "is_example", "created_at",
+                       "moderated_at", "moderated_by", "staff_notified_at"]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("survey")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("comment"))
+    def text(self, comment: Comment) -> str:
+        return Truncator(comment.body).chars(300)
+
+    @admin.display(description=_("comment"))
+    def plain_body(self, comment: Comment) -> str:
+        return format_html('<div class="comment-plain">{}</div>', linebreaksbr(comment.body))
+
+    def _moderate(self, request, queryset, status: str) -> None:
+        changed = moderate(comments=queryset, status=status, user=request.user)
+        done = {
+            Comment.Status.APPROVED: ngettext("%(n)d comment approved.", "%(n)d comments approved.", changed),
+            Comment.Status.REJECTED: ngettext("%(n)d comment rejected.", "%(n)d comments rejected.", changed),
+            Comment.Status.REMOVED: ngettext("%(n)d comment removed.", "%(n)d comments removed.", changed),
+        }[Comment.Status(status)]
+        self.message_user(request, done % {"n": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve the selected comments (they show at once)"), permissions=["change"])
+    def approve(self, request, queryset):
+        self._moderate(request, queryset, Comment.Status.APPROVED)
+
+    @admin.action(description=_("Reject the selected comments"), permissions=["change"])
+    def reject(self, request, queryset):
+        self._moderate(request, queryset, Comment.Status.REJECTED)
+
+    @admin.action(description=_("Remove the selected comments from the results pages"), permissions=["change"])
+    def remove(self, request, queryset):
+        self._moderate(request, queryset, Comment.Status.REMOVED)

@@ -14,6 +14,10 @@ The staff preview (live numbers) is never cached. Three layers:
 3. Each process's decoded numbers of the last few snapshots (frozen_data),
    by snapshot id and time of publication.
 
+Layer 1 is also keyed by the survey's comments, which comments_changed()
+moves on when a comment is approved or removed: the readers' comments are
+outside the {% cache %} fragments of layer 2.
+
 Layers 1 and 2 are keyed by the survey's latest version, kept under
 latest_version_key(slug). publish_snapshot() moves it on with
 version_published() once its transaction commits, so a new version shows at
@@ -22,6 +26,7 @@ PUBLISHED_PAGE_SECONDS. Where the cache has lost the latest version (a
 restart, an eviction), the pages say it again with remember_latest().
 """
 
+import time
 from collections.abc import Callable
 from functools import lru_cache, wraps
 
@@ -50,6 +55,26 @@ def remember_latest(slug: str, version: int) -> None:
     cache.add(latest_version_key(slug), version, PUBLISHED_PAGE_SECONDS)
 
 
+def comments_key(slug: str) -> str:
+    return f"results-comments:{slug}"
+
+
+def comments_changed(slug: str) -> None:
+    """
+    A comment was approved or taken down: the survey's cached pages are no
+    longer used, so visitors see the change at once. Call after the commit.
+    """
+    cache.set(comments_key(slug), time.time_ns(), PUBLISHED_PAGE_SECONDS)
+
+
+def _comments_generation(slug: str, known: object) -> object:
+    # Where the cache has lost it, start a new one: an older page must never come back.
+    if known is None:
+        cache.add(comments_key(slug), time.time_ns(), PUBLISHED_PAGE_SECONDS)
+        known = cache.get(comments_key(slug))
+    return known
+
+
 def fragment_seconds(*, preview: bool) -> int:
     """How long the templates keep a fragment: published versions a day, live previews never."""
     return 0 if preview else PUBLISHED_PAGE_SECONDS
@@ -67,15 +92,22 @@ def whole_page_for_visitors(view: Callable[..., HttpResponse]) -> Callable[..., 
     def wrapper(request: HttpRequest, slug: str, *args: object, **kwargs: object) -> HttpResponse:
         if request.user.is_authenticated or CookieStorage.cookie_name in request.COOKIES:
             return view(request, slug, *args, **kwargs)
-        latest = cache.get(latest_version_key(slug))
-        key = f"results-page:{slug}:{latest}:{translation.get_language()}:{request.get_full_path()}"
+        known = cache.get_many([latest_version_key(slug), comments_key(slug)])
+        latest = known.get(latest_version_key(slug))
+        comments = _comments_generation(slug, known.get(comments_key(slug)))
+        key = f"results-page:{slug}:{latest}:{comments}:{translation.get_language()}:{request.get_full_path()}"
         if latest is not None:
             page = cache.get(key)
             if page is not None:
-                return HttpResponse(page)
+                content, policy = page
+                response = HttpResponse(content)
+                if policy:  # a page with a video player allows its host
+                    response["Content-Security-Policy"] = policy
+                return response
         response = view(request, slug, *args, **kwargs)
         if latest is not None and response.status_code == 200:
-            cache.set(key, response.content, PUBLISHED_PAGE_SECONDS)
+            page = (response.content, response.headers.get("Content-Security-Policy"))
+            cache.set(key, page, PUBLISHED_PAGE_SECONDS)
         return response
 
     return wrapper

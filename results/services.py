@@ -9,6 +9,7 @@ from surveys.models import Survey
 
 from .cache import version_published
 from .comparison import compare_editions
+from .contacts import frozen_contacts
 from .models import Commentary, Snapshot
 from .selectors import build_results, read_inputs
 from .snapshot import Results
@@ -24,13 +25,14 @@ class AlreadyPublished(Exception):
 
 def results_as_published(survey: Survey, *, now: datetime | None = None) -> Results:
     """
-    What a version published now would hold: the results, the commentary
-    and the comparison with the previous edition. The preview shows this;
+    What a version published now would hold: the results, the commentary,
+    the contacts and the comparison with the previous edition. The preview shows this;
     publishing freezes it.
     """
     inputs = read_inputs(survey)
     data = build_results(survey, now=now, inputs=inputs)
     data["commentary"] = [block.frozen() for block in Commentary.objects.filter(survey=survey)]
+    data["contacts"] = frozen_contacts()
     data["comparison"] = compare_editions(survey, data, inputs)
     return data
 

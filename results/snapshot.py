@@ -94,6 +94,20 @@ class CommentaryBlock(TypedDict):
     speaker: str
     speaker_role: str
     video_url: str
+    # A video served with the site, with its captions and transcript:
+    video_file: NotRequired[str]
+    captions_file: NotRequired[str]
+    transcript_sv: NotRequired[str]
+    transcript_en: NotRequired[str]
+
+
+class ContactBlock(TypedDict):
+    region_code: str  # "" for the national contact
+    region_name: str
+    name: str
+    role: str
+    email: str
+    phone: str
 
 
 class Results(TypedDict):
@@ -105,5 +119,6 @@ class Results(TypedDict):
     waves: list[WaveBlock]
     # Added at publication:
     commentary: NotRequired[list[CommentaryBlock]]
+    contacts: NotRequired[list[ContactBlock]]
     published_at: NotRequired[str]
     comparison: NotRequired[Mapping[str, Any]]  # with the previous edition: results/comparison.py

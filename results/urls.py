@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import comparison_exports, views
+from .comments import views as comment_views
 
 app_name = "results"
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("<slug:slug>/preview/", views.preview, name="preview"),
     path("<slug:slug>/publish/", views.publish, name="publish"),
     path("<slug:slug>/versions/", views.versions, name="versions"),
+    path("<slug:slug>/comments/", comment_views.comments, name="comments"),
+    path("<slug:slug>/comments/challenge/", comment_views.challenge, name="comment_challenge"),
     path("<slug:slug>/v<int:number>/", views.version, name="version"),
     path("<slug:slug>/v<int:number>/<slug:code>/", views.region, name="region_version"),
     path("<slug:slug>/<slug:code>/", views.region, name="region"),

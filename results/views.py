@@ -25,9 +25,12 @@ from surveys.models import RankedArea, Survey
 
 from . import charts
 from .cache import fragment_seconds, frozen_data, remember_latest, whole_page_for_visitors
+from .comments.views import discussion_context
+from .contacts import contacts_for_page
 from .models import Snapshot, localized
 from .services import AlreadyPublished, publish_snapshot, results_as_published
 from .snapshot import AreaRow, Results
+from .video import allow_players
 
 
 def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list[tuple[int, datetime]]]:
@@ -91,6 +94,7 @@ def _context(
         "cache_seconds": fragment_seconds(preview=preview),
         "points": data["survey"]["points"],
         "threshold": data["survey"]["threshold"],
+        "contact_groups": contacts_for_page(data.get("contacts", [])),
     }
 
 
@@ -102,17 +106,18 @@ def national(request: HttpRequest, slug: str) -> HttpResponse:
         if request.user.is_staff and Survey.objects.filter(slug=slug).exists():
             return redirect("results:preview", slug=slug)
         raise
-    return render(
-        request, "results/national.html", _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
-    )
+    data = frozen_data(snapshot)
+    context = _context(survey, data, snapshot=snapshot, versions=versions)
+    context.update(discussion_context(survey, versions))
+    return allow_players(render(request, "results/national.html", context), data.get("commentary", []))
 
 
 @whole_page_for_visitors
 def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     survey, snapshot, versions = _snapshot(slug, number)
-    return render(
-        request, "results/national.html", _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
-    )
+    data = frozen_data(snapshot)
+    response = render(request, "results/national.html", _context(survey, data, snapshot=snapshot, versions=versions))
+    return allow_players(response, data.get("commentary", []))
 
 
 @whole_page_for_visitors
@@ -123,6 +128,7 @@ def region(request: HttpRequest, slug: str, code: str, number: int | None = None
         raise Http404
     context = _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
     context["region"] = block
+    context["contact_groups"] = contacts_for_page(context["data"].get("contacts", []), code)
     if not block["suppressed"]:
         context["difference_chart"] = charts.difference_chart(block["areas"])
         context["difference_chart_narrow"] = charts.difference_chart(block["areas"], narrow=True)
@@ -144,7 +150,8 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     data = results_as_published(survey)
     versions = list(Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", "published_at"))
-    return render(request, "results/national.html", _context(survey, data, versions=versions, preview=True))
+    response = render(request, "results/national.html", _context(survey, data, versions=versions, preview=True))
+    return allow_players(response, data["commentary"])
 
 
 @staff_member_required

@@ -78,6 +78,7 @@ class SurveyAdmin(admin.ModelAdmin):
             },
         ),
         (_("Personal data"), {"fields": ["purge_after_days", "personal_data_purged_at"]}),
+        (_("Readers' comments"), {"fields": ["comments_open", "comments_close_after_days"]}),
     ]
 
     @admin.display(description=_("Results"))

@@ -374,12 +374,14 @@ COMMENTARY = [
 
 def _publish(survey) -> bool:
     """Give the demo its commentary and a published snapshot, once."""
+    from results.demo import load_discussion_demo
     from results.models import Commentary
     from results.services import publish_snapshot
 
     if not Commentary.objects.filter(survey=survey).exists():
         for order, block in enumerate(COMMENTARY, start=1):
             Commentary.objects.create(survey=survey, order=order, **block)
+    load_discussion_demo(survey)  # contacts and sample comments, before the snapshot that keeps the contacts
     if survey.snapshots.exists():
         return False
     publish_snapshot(survey=survey)

@@ -115,6 +115,17 @@ class Survey(models.Model):
         related_name="editions",
         verbose_name=_("series"),
     )
+    # Readers' comments on the published results (results/comments/).
+    comments_open = models.BooleanField(
+        _("readers may comment"), default=True, help_text=_("Untick to close the comments on the results.")
+    )
+    comments_close_after_days = models.PositiveSmallIntegerField(
+        _("close comments after (days)"),
+        null=True,
+        blank=True,
+        default=90,
+        help_text=_("Comments close by themselves this many days after the first publication. Empty: never."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

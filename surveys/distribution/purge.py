@@ -36,6 +36,10 @@ def purge_personal_data(*, survey: Survey, now: datetime | None = None) -> int:
     Bounce.objects.filter(email__participant__survey=survey).exclude(address="", server_text="").update(
         address="", server_text=""
     )
+    # Readers' comments stay; their writers' addresses go with the rest.
+    from results.comments.services import forget_addresses
+
+    forget_addresses(survey=survey)
     if survey.personal_data_purged_at is None:
         survey.personal_data_purged_at = now
         survey.save(update_fields=["personal_data_purged_at"])
