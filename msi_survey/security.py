@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
+from .http import client_address
+
 
 def policy(*, frame_src: tuple[str, ...] = ()) -> str:
     """
@@ -61,10 +63,6 @@ def count_in_window(key: str, seconds: int) -> None:
             cache.set(key, 1, seconds)
 
 
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 class LinkGuessingLimitMiddleware:
     """
     Slow down anyone guessing personal links: an address that asks for too
@@ -80,7 +78,7 @@ class LinkGuessingLimitMiddleware:
     def __call__(self, request):
         if not request.path.startswith("/s/"):
             return self.get_response(request)
-        key = f"link-misses:{_client(request)}"
+        key = f"link-misses:{client_address(request)}"
         limit = settings.LINK_MISSES_PER_WINDOW
         if (cache.get(key) or 0) >= limit:
             refused = render(request, "too_many_attempts.html", status=429)

@@ -427,6 +427,9 @@ X_FRAME_OPTIONS = "DENY"
 # A form refused for its CSRF cookie gets a page in the site's layout, and the answer form keeps its choices.
 CSRF_FAILURE_VIEW = "surveys.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
+# Reverse proxies in front of the web processes that append the client's
+# address to X-Forwarded-For (msi_survey/http.py: client_address).
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:

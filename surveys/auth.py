@@ -11,6 +11,7 @@ The log-in form (msi_survey/accounts/forms.py) asks here.
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from msi_survey.http import client_address
 from msi_survey.security import count_in_window
 
 FAILURES_PER_USERNAME = 5
@@ -19,7 +20,7 @@ WINDOW_SECONDS = 15 * 60
 
 
 def _keys(request, username: str) -> list[tuple[str, int]]:
-    address = request.META.get("REMOTE_ADDR", "") if request else ""
+    address = client_address(request) if request else ""
     return [
         (f"login-failures:user:{username.strip().lower()}", FAILURES_PER_USERNAME),
         (f"login-failures:addr:{address}", FAILURES_PER_ADDRESS),

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from msi_survey.http import client_address
 from results.services import publish_snapshot
 from surveys.models import Participant, ParticipantImport, Response
 
@@ -50,6 +51,38 @@ def test_guessing_links_is_stopped_with_a_clear_page(client, participant, settin
     # …but nobody else's.
     other = Client(REMOTE_ADDR="10.0.0.2")
     assert other.get(reverse("surveys:answer", args=[participant.token])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "expected"),
+    [
+        (0, "10.0.0.9", "203.0.113.7", "10.0.0.9"),  # no proxy trusted: the header is the client's word
+        (1, "127.0.0.1", "203.0.113.7", "203.0.113.7"),
+        (1, "127.0.0.1", "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # the left entry was made up by the client
+        (2, "127.0.0.1", "6.6.6.6, 203.0.113.7, 10.1.1.1", "203.0.113.7"),
+        (2, "127.0.0.1", "203.0.113.7", "127.0.0.1"),  # fewer entries than proxies: not through both
+        (1, "127.0.0.1", "not-an-address", "127.0.0.1"),
+        (1, "127.0.0.1", "", "127.0.0.1"),
+        (1, "127.0.0.1", "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_the_client_address_behind_trusted_proxies(rf, settings, proxies, remote, forwarded, expected):
+    settings.TRUSTED_PROXIES = proxies
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
+
+
+def test_behind_a_proxy_one_guesser_does_not_lock_out_everyone(participant, settings):
+    settings.TRUSTED_PROXIES = 1
+    settings.LINK_MISSES_PER_WINDOW = 3
+    guesser = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    official = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.4")
+    for i in range(3):
+        assert guesser.get(f"/s/guess-{i}/").status_code == 404
+    assert guesser.get("/s/guess-9/").status_code == 429
+    # Made-up entries to the left do not get the guesser out of the count.
+    assert Client(HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7").get("/s/guess-10/").status_code == 429
+    assert official.get(reverse("surveys:answer", args=[participant.token])).status_code == 200
 
 
 def test_real_links_never_count_towards_the_limit(client, survey, settings):

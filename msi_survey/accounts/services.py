@@ -3,11 +3,12 @@
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from msi_survey.http import client_address
 from surveys.accounts import AccountPolicy, AuditEvent
 
 
-def client_address(request) -> str | None:
-    return (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+def _address(request) -> str | None:
+    return (client_address(request) or None) if request is not None else None
 
 
 def record(kind: str, *, user: User | None = None, username: str = "", request=None, detail: str = "") -> AuditEvent:
@@ -16,7 +17,7 @@ def record(kind: str, *, user: User | None = None, username: str = "", request=N
         kind=kind,
         user=user if user is not None and user.pk else None,
         username=(username or (user.get_username() if user is not None else ""))[:150],
-        address=client_address(request),
+        address=_address(request),
         detail=detail[:300],
     )
 

@@ -23,6 +23,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from msi_survey.http import client_address
 from msi_survey.security import count_in_window
 
 ALGORITHM = "PBKDF2/SHA-256"
@@ -102,12 +103,8 @@ def check_stamp(value: str, slug: str, *, now: float | None = None) -> StampChec
     return StampCheck()
 
 
-def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def over_post_limit(request: HttpRequest) -> bool:
     """Count this post from the client's address; True when it is over COMMENT_POSTS_PER_WINDOW."""
-    key = f"comment-posts:{_client(request)}"
+    key = f"comment-posts:{client_address(request)}"
     count_in_window(key, settings.COMMENT_POST_WINDOW_SECONDS)
     return (cache.get(key) or 0) > settings.COMMENT_POSTS_PER_WINDOW
