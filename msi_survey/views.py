@@ -22,7 +22,13 @@ logger = logging.getLogger(__name__)
 
 def home(request: HttpRequest) -> HttpResponse:
     survey = Survey.objects.order_by("-opens_at").first()
-    return render(request, "surveys/home.html", {"survey": survey})
+    # The editions before it whose results are published, newest first.
+    earlier = (
+        Survey.objects.filter(snapshots__isnull=False).exclude(pk=survey.pk).distinct().order_by("-opens_at")
+        if survey
+        else Survey.objects.none()
+    )
+    return render(request, "surveys/home.html", {"survey": survey, "earlier": earlier})
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

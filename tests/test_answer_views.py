@@ -221,6 +221,22 @@ def test_the_home_page(client, db):
     assert reverse("login") in page
 
 
+def test_the_home_page_lists_the_earlier_published_surveys(client, db):
+    from datetime import timedelta
+
+    from results.services import publish_snapshot
+
+    first = make_survey(slug="msi-2019", opens_in=timedelta(days=-700))
+    make_survey(slug="never-published", opens_in=timedelta(days=-400))
+    make_survey(slug="msi-2026")
+    publish_snapshot(survey=first)
+    page = client.get("/").content.decode()
+    assert 'id="earlier-heading"' in page
+    assert reverse("results:national", args=["msi-2026"]) in page  # the latest, as "See the results"
+    assert reverse("results:national", args=["msi-2019"]) in page
+    assert reverse("results:national", args=["never-published"]) not in page
+
+
 def test_the_login_page_is_in_swedish(client, db):
     page = client.get(reverse("login")).content.decode()
     assert "Logga in" in page
