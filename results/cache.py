@@ -14,9 +14,10 @@ The staff preview (live numbers) is never cached. Three layers:
 3. Each process's decoded numbers of the last few snapshots (frozen_data),
    by snapshot id and time of publication.
 
-Layer 1 is also keyed by the survey's comments, which comments_changed()
-moves on when a comment is approved or removed: the readers' comments are
-outside the {% cache %} fragments of layer 2.
+Layer 1 is also keyed by what the pages show outside the {% cache %}
+fragments of layer 2: the readers' comments, which comments_changed() moves
+on when a comment is approved or removed, and the pointer to a newer
+edition, which newer_edition_published() moves on.
 
 Layers 1 and 2 are keyed by the survey's latest version, kept under
 latest_version_key(slug). publish_snapshot() moves it on with
@@ -65,6 +66,12 @@ def comments_changed(slug: str) -> None:
     longer used, so visitors see the change at once. Call after the commit.
     """
     cache.set(comments_key(slug), time.time_ns(), PUBLISHED_PAGE_SECONDS)
+
+
+def newer_edition_published(slugs: list[str]) -> None:
+    """A newer edition of these surveys was published: their cached pages point to it at once."""
+    for slug in slugs:
+        comments_changed(slug)
 
 
 def _comments_generation(slug: str, known: object) -> object:

@@ -241,6 +241,27 @@ def previous_edition(survey: Survey) -> Survey | None:
     )
 
 
+def latest_edition(survey: Survey) -> Survey | None:
+    """The latest edition of the series after this one with published results, for a page that points to it."""
+    if survey.series_id is None:
+        return None
+    return (
+        Survey.objects.filter(series_id=survey.series_id, opens_at__gt=survey.opens_at, snapshots__isnull=False)
+        .distinct()
+        .order_by("-opens_at")
+        .first()
+    )
+
+
+def earlier_editions(survey: Survey) -> list[str]:
+    """The address names of the editions of the series before this one."""
+    if survey.series_id is None:
+        return []
+    return list(
+        Survey.objects.filter(series_id=survey.series_id, opens_at__lt=survey.opens_at).values_list("slug", flat=True)
+    )
+
+
 # -- The change of one area ------------------------------------------------------------------------
 
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from surveys.models import Survey
 
-from .cache import version_published
-from .comparison import compare_editions
+from .cache import newer_edition_published, version_published
+from .comparison import compare_editions, earlier_editions
 from .contacts import frozen_contacts
 from .models import Commentary, Snapshot
 from .selectors import build_results, read_inputs
@@ -61,4 +61,6 @@ def publish_snapshot(
     snapshot = Snapshot.objects.create(survey=survey, version=version, published_at=now, published_by=user, data=data)
     # Visitors see the new version at once: the cached pages are kept under the latest version (results/cache.py).
     transaction.on_commit(lambda: version_published(survey.slug, version))
+    earlier = earlier_editions(survey)
+    transaction.on_commit(lambda: newer_edition_published(earlier))
     return snapshot

@@ -26,6 +26,7 @@ from surveys.models import RankedArea, Survey
 from . import charts
 from .cache import fragment_seconds, frozen_data, remember_latest, whole_page_for_visitors
 from .comments.views import discussion_context
+from .comparison import latest_edition
 from .contacts import contacts_for_page
 from .models import Snapshot, localized
 from .services import AlreadyPublished, publish_snapshot, results_as_published
@@ -87,6 +88,8 @@ def _context(
         if areas and data["regions"]
         else None,
         "snapshot": snapshot,
+        # Not in the snapshot: a newer edition published later is pointed to from the older pages.
+        "latest_edition": SimpleLazyObject(lambda: latest_edition(survey)),
         "published_at": parse_datetime(data["published_at"]) if data.get("published_at") else None,
         "versions": versions,
         "latest_version": versions[0][0] if versions else 0,

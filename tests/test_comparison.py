@@ -274,3 +274,28 @@ def test_the_preview_shows_the_comparison_that_publishing_would_freeze(admin_cli
     published = publish_snapshot(survey=after).data["comparison"]
     assert previewed["national"] == published["national"]
     assert 'id="comparison-heading"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_earlier_editions_pages_point_to_the_newer_one_at_once_also_from_the_cache(
+    client, django_capture_on_commit_callbacks
+):
+    series = Series.objects.create(slug="s", title_sv="Serien")
+    rng = random.Random(5)
+    before, after = edition("then", 3, series), edition("now", 0, series)
+    store(before, generated(rng, {"stockholm": 40}, dict.fromkeys(CODES, 1)))
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_snapshot(survey=before)
+    pages = [reverse("results:national", args=["then"]), reverse("results:region", args=["then", "stockholm"])]
+    for page in pages:
+        assert "latest-edition" not in client.get(page).content.decode()  # now in the visitors' page cache
+
+    store(after, generated(rng, {"stockholm": 40}, dict.fromkeys(CODES, 1)))
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_snapshot(survey=after)
+    for page in pages:
+        html = client.get(page).content.decode()
+        assert "latest-edition" in html
+        assert f'href="{reverse("results:national", args=["now"])}"' in html
+    # The newest edition points nowhere.
+    assert "latest-edition" not in client.get(reverse("results:national", args=["now"])).content.decode()
