@@ -13,7 +13,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -417,3 +419,16 @@ def test_the_purge_keeps_only_the_kind_reason_and_time_of_a_bounce(survey, regio
     assert {(b["address"], b["server_text"]) for b in kept} == {("", "")}
     assert {b["reason"] for b in kept} == {Bounce.Reason.NO_SUCH_ADDRESS, Bounce.Reason.MAILBOX_FULL}
     assert not Participant.objects.exclude(email="").exists()
+
+
+def test_a_batch_of_reminders_asks_once_who_has_bounced(survey, region, people, mailbox, time_machine):
+    bounce_some(survey, region, people, mailbox)
+    Survey.objects.filter(pk=survey.pk).update(reminders_on_weekdays_only=False)
+    time_machine.move_to(timezone.now() + timedelta(days=8))
+    survey.refresh_from_db()
+    queueing.queue_manual_reminder(survey=survey, region=region)
+    with CaptureQueriesContext(connection) as queries:
+        sending.drain_queue()
+    asked = [q["sql"] for q in queries.captured_queries if "'bounced'" in q["sql"] and "SELECT" in q["sql"]]
+    assert len(asked) == 1, asked
+    assert OutgoingEmail.objects.filter(wave=1, status=Status.SENT).count() == len(people) - 2

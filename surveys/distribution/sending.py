@@ -87,6 +87,17 @@ class Batch:
     hold: Hold | None = None
     after_pause: bool = False  # the last thing the server said was "not now": clear that once one goes
 
+    def bounced_participants(self) -> set[int]:
+        """Which of the batch's participants have had an email bounce: they get no reminders. One query."""
+        reminded = {row.participant_id for row in self.rows if row.kind == EmailKind.REMINDER}
+        if not reminded:
+            return set()
+        return set(
+            OutgoingEmail.objects.filter(participant_id__in=reminded, status=Status.BOUNCED).values_list(
+                "participant_id", flat=True
+            )
+        )
+
 
 def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> Batch:
     """
@@ -133,7 +144,7 @@ def claim_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> Batc
     return Batch(claim, rows, after_pause=state.pauses_in_a_row > 0)
 
 
-def _why_not(email: OutgoingEmail, now: datetime) -> str:
+def _why_not(email: OutgoingEmail, now: datetime, bounced: set[int]) -> str:
     """Why this email must not go out at all, or "" if it may."""
     participant = email.participant
     if not participant.token or not participant.email:
@@ -142,7 +153,7 @@ def _why_not(email: OutgoingEmail, now: datetime) -> str:
         return _("Has already answered.")
     if participant.has_opted_out:
         return _("Has said no to more emails.")
-    if email.kind == EmailKind.REMINDER and participant.emails.filter(status=Status.BOUNCED).exists():
+    if email.kind == EmailKind.REMINDER and participant.pk in bounced:
         return _("An earlier email to this address bounced.")
     if participant.survey.has_not_opened(now):
         return _("The survey has not opened.")
@@ -191,9 +202,10 @@ def deliver(batch: Batch) -> SendReport:
     smtp: BaseEmailBackend | None = None
     memo: dict = {}  # the survey's texts and the regions' contacts, looked up once per batch
     after_pause = batch.after_pause
+    bounced = batch.bounced_participants()
     for index, email in enumerate(rows):
         now = timezone.now()
-        reason = _why_not(email, now)
+        reason = _why_not(email, now, bounced)
         may_go, next_window = _reminder_window(email, now)
         if not reason and not may_go and next_window is None:
             reason = _("The survey closes before the next sending window for reminders.")
