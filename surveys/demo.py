@@ -125,6 +125,16 @@ INTRODUCTION_EN = (
 )
 
 
+def draw_ranking(rng: random.Random, weights: dict[str, float], count: int) -> list[str]:
+    """`count` areas drawn one after another without putting back, each with a chance growing with its weight."""
+    pool, ranking = dict(weights), []
+    for _ in range(count):
+        (pick,) = rng.choices(list(pool), weights=list(pool.values()))
+        ranking.append(pick)
+        del pool[pick]
+    return ranking
+
+
 def generate_rankings(rank_count: int = 5) -> list[tuple[str, list[str]]]:
     """
     Return (region code, [area codes, most important first]) for every demo
@@ -147,12 +157,7 @@ def generate_rankings(rank_count: int = 5) -> list[tuple[str, list[str]]]:
     for region in REGIONS:
         weights = {code: PUBLISHED_SHARES[code] ** 1.5 * (1 + 0.1 * region.lean.get(code, 0)) for code in codes}
         for _ in range(region.answered):
-            pool, ranking = dict(weights), []
-            for _ in range(rank_count):
-                (pick,) = rng.choices(list(pool), weights=list(pool.values()))
-                ranking.append(pick)
-                del pool[pick]
-            answers.append((region.code, ranking))
+            answers.append((region.code, draw_ranking(rng, weights, rank_count)))
 
     points = dict.fromkeys(codes, 0)
     for _, ranking in answers:

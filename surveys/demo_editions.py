@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from .demo import AREAS, REGIONS, STOCKHOLM, TOTAL_RESPONSES
+from .demo import AREAS, REGIONS, STOCKHOLM, TOTAL_RESPONSES, draw_ranking
 from .editions.models import PublishedFigure, Series
 from .editions.services import new_edition
 from .models import Level, Participant, RankedArea, Region, Response, Survey
@@ -105,12 +105,7 @@ def generate_rankings_2026(rank_count: int = 5) -> list[tuple[str, list[str]]]:
     for region in REGIONS:
         weights = {code: share**1.5 * (1 + 0.1 * region.lean.get(code, 0)) for code, share in SHARES_2026.items()}
         for _ in range(ANSWERED_2026[region.code]):
-            pool, ranking = dict(weights), []
-            for _ in range(rank_count):
-                (pick,) = rng.choices(list(pool), weights=list(pool.values()))
-                ranking.append(pick)
-                del pool[pick]
-            answers.append((region.code, ranking))
+            answers.append((region.code, draw_ranking(rng, weights, rank_count)))
     return answers
 
 
