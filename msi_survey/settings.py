@@ -169,14 +169,23 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-# Failed log-ins are throttled by msi_survey/accounts/forms.py (surveys/auth.py's
-# counts), with the project's own message; allauth's other limits stay on.
+# Failed passwords and second-factor codes are throttled by
+# msi_survey/accounts/forms.py (surveys/auth.py's counts), with the project's
+# own message; allauth's other limits stay on.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# The account's owner hears by email of a new password or second factor.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# A password reset asked for an address with no account sends nothing.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Second factor: an authenticator app, security keys or passkeys, and
 # recovery codes. MFA_REQUIRED leads every signed-in account without one
 # to set one up before anything else (msi_survey/accounts/middleware.py).
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
-MFA_FORMS = {"add_webauthn": "msi_survey.accounts.forms.AddWebAuthnForm"}
+MFA_FORMS = {
+    "add_webauthn": "msi_survey.accounts.forms.AddWebAuthnForm",
+    "authenticate": "msi_survey.accounts.forms.AuthenticateForm",
+    "reauthenticate": "msi_survey.accounts.forms.ReauthenticateForm",
+}
 # Passkeys serve as a second factor, not instead of the password (which
 # an account limited to single sign-on must not get round).
 MFA_PASSKEY_LOGIN_ENABLED = False

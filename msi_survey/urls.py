@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from msi_survey import views as site_views
 from msi_survey.accounts import oidc
+from msi_survey.accounts import views as account_site_views
 
 urlpatterns = [
     path("", site_views.home, name="home"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),
     path("accounts/oidc/<str:provider_id>/login/callback/", oidc.callback),
+    path("accounts/2fa/authenticate/", account_site_views.authenticate, name="mfa_authenticate"),
     path("accounts/", include("allauth.urls")),
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
 from surveys.accounts import AuditEvent
 
 from .conftest import make_region
-from .signin import log_in, make_user, secret_on, totp
+from .signin import PASSWORD, log_in, make_user, secret_on, totp
 from .test_security import cast  # noqa: F401 - the permission matrix's cast, a fixture
 
 # The start of a TOTP period, so that a test has the whole period before the code changes.
@@ -34,7 +35,14 @@ def alice(db):
     return make_user("alice", region=make_region("north", "North"))
 
 
+def reauthenticate(client):
+    """The password again, as allauth asks before a second factor is set up or changed."""
+    response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
 def set_up_totp(client) -> str:
+    reauthenticate(client)
     page = client.get(reverse("mfa_activate_totp"))
     assert page.status_code == 200
     secret = secret_on(page.content.decode())
@@ -58,13 +66,25 @@ def test_setting_up_an_app_needs_a_right_code_then_opens_the_site(
     client, alice, required, clock, django_capture_on_commit_callbacks
 ):
     log_in(client, "alice")
+    # The password alone does not let anyone enrol an authenticator: it is asked again first.
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 302 and response.url.startswith(reverse("account_reauthenticate"))
+    wrong_password = client.post(reverse("account_reauthenticate"), {"password": "not-the-password"})
+    assert wrong_password.status_code == 200
+    assert client.get(reverse("mfa_activate_totp")).status_code == 302
+    reauthenticate(client)
     page = client.get(reverse("mfa_activate_totp")).content.decode()
     secret = secret_on(page)
     assert 'src="data:image/svg+xml;base64,' in page  # the QR code, no external request
     wrong = client.post(reverse("mfa_activate_totp"), {"code": "000000" if totp(secret) != "000000" else "111111"})
     assert wrong.status_code == 200 and not Authenticator.objects.filter(user=alice).exists()
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(reverse("mfa_activate_totp"), {"code": totp(secret)}).status_code == 302
+    # The account's owner hears of it, wherever the set-up came from.
+    notices = [message for message in mail.outbox if message.to == ["alice@example.se"]]
+    assert len(notices) == 1, [message.subject for message in mail.outbox]
+    assert "127.0.0.1" in notices[0].body
     assert set(Authenticator.objects.filter(user=alice).values_list("type", flat=True)) == {"totp", "recovery_codes"}
     assert client.get(reverse("lead:dashboard")).status_code == 200
     assert AuditEvent.objects.filter(user=alice, kind="mfa_added", detail="totp").exists()
@@ -186,3 +206,110 @@ def test_without_a_second_factor_no_lead_or_staff_page_opens(client, survey, cas
         for address in staff_pages[:1]:
             response = client.get(address)
             assert (response.status_code == 200) == (who == "staff"), (who, address)
+
+
+# Guessing codes ------------------------------------------------------------
+
+
+def wrong(secret: str) -> str:
+    return "123456" if totp(secret) != "123456" else "654321"
+
+
+@pytest.fixture
+def alice_with_app(alice, required, clock):
+    first = Client()
+    log_in(first, "alice")
+    secret = set_up_totp(first)
+    first.post(reverse("logout"))
+    clock.shift(timedelta(seconds=30))
+    return secret
+
+
+def test_three_wrong_codes_end_the_half_signed_in_session(alice, alice_with_app, clock):
+    secret = alice_with_app
+    client = Client()
+    log_in(client, "alice")
+    for _ in range(2):
+        response = client.post(reverse("mfa_authenticate"), {"code": wrong(secret)})
+        assert response.status_code == 200 and "Felaktig kod" in response.content.decode()
+    third = client.post(reverse("mfa_authenticate"), {"code": wrong(secret)})
+    assert third.status_code == 302 and third.url == reverse("login")
+    page = client.get(third.url).content.decode()
+    assert "Logga in igen med ditt lösenord" in page
+    # The stage is gone: even the right code now leads back to the password.
+    right = client.post(reverse("mfa_authenticate"), {"code": totp(secret)})
+    assert right.status_code == 302 and right.url == reverse("login")
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(
+        user=alice, kind="sign_in_failed", detail="second factor: sign-in ended after 3 wrong codes"
+    ).exists()
+    # Starting again with the password, the right code signs in.
+    log_in(client, "alice")
+    assert client.post(reverse("mfa_authenticate"), {"code": totp(secret)}).status_code == 302
+    assert client.get(reverse("lead:dashboard")).status_code == 200
+
+
+def test_codes_are_counted_per_account_whatever_session_they_come_from(alice, alice_with_app, clock):
+    secret = alice_with_app
+    # Five wrong codes, spread over two sign-ins from two browsers.
+    for tries in (3, 2):
+        client = Client()
+        log_in(client, "alice")
+        for _ in range(tries):
+            client.post(reverse("mfa_authenticate"), {"code": wrong(secret)})
+    client = Client()
+    log_in(client, "alice")
+    refused = client.post(reverse("mfa_authenticate"), {"code": totp(secret)})
+    # Refused although right, and the half-signed-in session ends at once.
+    assert refused.status_code == 302 and refused.url == reverse("login")
+    assert "För många felaktiga koder" in client.get(refused.url).content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(user=alice, kind="sign_in_failed", detail="second factor throttled").exists()
+    # After the window the right code works again.
+    clock.shift(timedelta(minutes=15, seconds=30))
+    client = Client()
+    log_in(client, "alice")
+    assert client.post(reverse("mfa_authenticate"), {"code": totp(secret)}).status_code == 302
+    assert client.get(reverse("lead:dashboard")).status_code == 200
+
+
+def test_codes_are_counted_per_address_across_accounts(db, required, clock):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from surveys.auth import CODES
+
+    region = make_region("north", "North")
+    secrets = {}
+    for number in range(CODES.per_address // 2 + 1):
+        user = make_user(f"lead{number}", region=region)
+        secrets[user.username] = generate_totp_secret()
+        TOTP.activate(user, secrets[user.username])
+    failures = 0
+    names = iter(secrets)
+    while failures < CODES.per_address:
+        name = next(names)
+        client = Client()
+        log_in(client, name)
+        for _ in range(2):
+            client.post(reverse("mfa_authenticate"), {"code": wrong(secrets[name])})
+            failures += 1
+    # One more account from the same address: refused although the code is right.
+    name = next(names)
+    client = Client()
+    log_in(client, name)
+    assert client.post(reverse("mfa_authenticate"), {"code": totp(secrets[name])}).url == reverse("login")
+    assert "_auth_user_id" not in client.session
+    # From another address the same account signs in.
+    elsewhere = Client(REMOTE_ADDR="10.0.0.9")
+    log_in(elsewhere, name)
+    assert elsewhere.post(reverse("mfa_authenticate"), {"code": totp(secrets[name])}).status_code == 302
+    assert elsewhere.get(reverse("lead:dashboard")).status_code == 200
+
+
+def test_a_forgotten_password_for_an_unknown_address_mails_nobody(client, alice):
+    mail.outbox.clear()
+    response = client.post(reverse("account_reset_password"), {"email": "stranger@example.org"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+    client.post(reverse("account_reset_password"), {"email": "alice@example.se"})
+    assert [message.to for message in mail.outbox] == [["alice@example.se"]]

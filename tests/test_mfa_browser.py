@@ -1,5 +1,7 @@
 """The second factor in a real browser: a security key in Chromium's virtual authenticator, axe on every page."""
 
+import re
+
 import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
@@ -46,6 +48,14 @@ def log_in(page, base):
     page.get_by_role("button", name="Logga in").click()
 
 
+def confirm_password(page, name):
+    """allauth asks for the password again before a second factor is set up."""
+    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/"))
+    check(page, name)
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Verifiera").click()
+
+
 @pytest.fixture
 def alice(db):
     return make_user("alice", region=make_region("north", "North"))
@@ -63,6 +73,8 @@ def test_a_lead_adds_a_security_key_and_signs_in_with_it(browser_context, live_s
     check(page, "mfa-index")
 
     page.goto(live_server.url + "/accounts/2fa/webauthn/add/")
+    confirm_password(page, "mfa-reauthenticate")
+    expect(page).to_have_url(live_server.url + "/accounts/2fa/webauthn/add/")
     check(page, "mfa-webauthn-add")
     page.get_by_label("Nyckelns namn").fill("Nyckel på kontoret")
     page.locator("#mfa_webauthn_add").click()
@@ -118,6 +130,8 @@ def test_the_log_in_and_set_up_pages_fit_a_phone_and_a_desktop(browser_context, 
     check(page, f"login-{width}")
     log_in(page, live_server.url)
     page.goto(live_server.url + "/accounts/2fa/totp/activate/")
+    confirm_password(page, f"mfa-reauthenticate-{width}")
+    expect(page).to_have_url(live_server.url + "/accounts/2fa/totp/activate/")
     check(page, f"mfa-totp-setup-{width}")
     # Nothing wider than the screen: no sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width

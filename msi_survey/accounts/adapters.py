@@ -1,29 +1,33 @@
 """allauth made to fit: nobody signs up, by password or by single sign-on."""
 
-import time
-
-from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.authentication import get_authentication_records
-from allauth.mfa.utils import is_mfa_enabled
+from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+
+from msi_survey.http import client_address
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # Setting up, changing or removing a second factor always asks for the
+    # password again (allauth's reauthentication), also for the first one
+    # right after signing in, and the owner hears of it by email
+    # (ACCOUNT_EMAIL_NOTIFICATIONS).
+
     def is_open_for_signup(self, request):
         # Staff create every lead's account and decide who leads which region.
         return False
 
-    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        # Someone led to set up their first second factor right after signing
-        # in is not asked for their password again; changing or removing one
-        # later is.
-        request = self.request
-        if app == "allauth.mfa" and request is not None and not is_mfa_enabled(request.user):
-            records = get_authentication_records(request, request.user)
-            if records and time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT:
-                return False
-        return super().is_reauthentication_required(app=app, **kwargs)
+    def get_client_ip(self, request):
+        # The address as the rest of the site sees it: behind TRUSTED_PROXIES, the client's.
+        return client_address(request) or super().get_client_ip(request)
+
+    def send_mail(self, template_prefix, email, context_data):
+        # allauth sends some notices once the transaction commits, which may
+        # be after its request context has closed: lend it ours.
+        if context.request is None and self.request is not None:
+            with context.request_context(self.request):
+                return super().send_mail(template_prefix, email, context_data)
+        return super().send_mail(template_prefix, email, context_data)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
