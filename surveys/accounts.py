@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
         STAFF_ADDED = "staff_added", _("made staff")
         STAFF_REMOVED = "staff_removed", _("no longer staff")
         DEACTIVATED = "deactivated", _("account closed")
+        ADDRESS_CHANGED = "address_changed", _("participant's address changed")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)

@@ -183,3 +183,21 @@ def test_an_excel_file_is_imported(client, survey, lead):
     eva = Participant.objects.get(email="eva@umea.example.se")
     assert (eva.name, eva.level) == ("Eva Lund", "kommun")
     assert Participant.objects.get(email="nils@region.example.se").level == "region"
+
+
+def test_an_address_in_another_region_is_refused_without_saying_where(client, survey, lead):
+    user, region = lead
+    elsewhere = make_region("skane", "Skåne")
+    make_participant(survey, region=elsewhere, email="sven@malmo.example.se")
+    client.force_login(user)
+    response = upload(client, survey, region, b"email;name\nsven@malmo.example.se;Sven\nny@lulea.example.se;Ny\n")
+    page = client.get(response.url).content.decode()
+    assert "kan inte läggas till här" in page and "fråga en medarbetare" in page
+    assert "redan med i enkäten" not in page and "Skåne" not in page
+    # Added by hand: the same answer, and the other region keeps its person.
+    add = client.post(
+        reverse("lead:participant_add", args=[survey.slug, region.code]), {"email": "SVEN@malmo.example.se"}
+    )
+    text = add.content.decode()
+    assert "kan inte läggas till här" in text and "redan med i enkäten" not in text
+    assert Participant.objects.get(email="sven@malmo.example.se").region == elsewhere

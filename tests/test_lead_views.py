@@ -356,3 +356,51 @@ def test_more_uncertain_emails_than_confirmed_asks_again(client, alice, survey, 
     response = client.post(url("resend_uncertain", survey, regions[0]), {"expected": 1})
     assert response.status_code == 200 and "Antalet har ändrats" in response.content.decode()
     assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {OutgoingEmail.Status.UNCERTAIN}
+
+
+def test_a_new_address_for_someone_invited_gets_a_new_link_and_is_in_the_audit_log(
+    client, alice, survey, regions, people
+):
+    from surveys.accounts import AuditEvent
+
+    anna = people["anna"]
+    client.force_login(alice)
+    client.post(url("invite", survey, regions[0]), {"expected": 2})
+    sending.drain_queue()
+    old_link = reverse("surveys:answer", args=[anna.token])
+    assert client.get(old_link).status_code == 200
+    mail.outbox.clear()
+
+    # The lead puts their own address on Anna and sends a reminder.
+    response = client.post(
+        url("participant_edit", survey, regions[0], anna.pk),
+        {"email": "alice@ltu.example.se", "name": anna.name, "organisation": anna.organisation, "level": anna.level},
+        follow=True,
+    )
+    assert "får en ny personlig länk" in response.content.decode()
+    anna.refresh_from_db()
+    assert anna.email == "alice@ltu.example.se"
+    new_link = reverse("surveys:answer", args=[anna.token])
+    assert new_link != old_link
+    # The link Anna was sent no longer opens her survey.
+    assert client.get(old_link).status_code == 404
+    event = AuditEvent.objects.get(kind="address_changed")
+    assert event.user == alice and event.address == "127.0.0.1"
+    assert (
+        event.detail == f"participant {anna.pk} (norrbotten): anna@lulea.example.se → alice@ltu.example.se; new link"
+    )
+
+
+def test_a_new_address_before_any_email_keeps_the_link_but_is_recorded(client, alice, survey, regions, people):
+    from surveys.accounts import AuditEvent
+
+    anna = people["anna"]
+    token = anna.token
+    client.force_login(alice)
+    client.post(url("participant_edit", survey, regions[0], anna.pk), {"email": "anna@ny.example.se"})
+    anna.refresh_from_db()
+    assert anna.email == "anna@ny.example.se" and anna.token == token
+    assert AuditEvent.objects.filter(kind="address_changed", detail__endswith="→ anna@ny.example.se").exists()
+    # A change of name only is not an address change.
+    client.post(url("participant_edit", survey, regions[0], anna.pk), {"email": anna.email, "name": "Anna A"})
+    assert AuditEvent.objects.filter(kind="address_changed").count() == 1

@@ -581,17 +581,22 @@ class NothingToResend(Exception):
     """The participant has no bounced email (any more): it went out again already."""
 
 
-def correct_and_resend(*, participant_id: int, address: str, now: datetime | None = None) -> OutgoingEmail:
+def correct_and_resend(
+    *, participant_id: int, address: str, now: datetime | None = None, by=None, request=None
+) -> OutgoingEmail:
     """
     Put the corrected address on the participant and send their bounced
     email again, to it: the row goes back to the queue, its bounces stay as
     its history. Under the participant's row lock, so that a second press
     of the button (or two at once) finds nothing bounced and raises
     NothingToResend: the new address gets the email once. `address` has
-    been cleaned and checked by the form.
+    been cleaned and checked by the form. A new address gets a new
+    personal link, and the change is in the audit log
+    (participants.change_participant() says why).
     """
-    from surveys.models import Participant
+    from surveys.models import Participant, new_token
 
+    from .participants import record_address_change
     from .queueing import dispatch
 
     now = now or timezone.now()
@@ -601,7 +606,10 @@ def correct_and_resend(*, participant_id: int, address: str, now: datetime | Non
         if bounced is None:
             raise NothingToResend
         if participant.email != address:
-            Participant.objects.filter(pk=participant.pk).update(email=address)
+            Participant.objects.filter(pk=participant.pk).update(email=address, token=new_token())
+            record_address_change(
+                participant=participant, old=participant.email, new=address, reissued=True, by=by, request=request
+            )
         OutgoingEmail.objects.filter(pk=bounced.pk, status=Status.BOUNCED).update(
             status=Status.QUEUED, claim=None, claimed_at=None, next_attempt_at=now, last_error="", sent_at=None
         )

@@ -33,14 +33,28 @@ class ImportForm(forms.Form):
         return upload
 
 
+TAKEN_ELSEWHERE = _("This address cannot be added here. If the person belongs to your region, ask staff.")
+
+
+def check_not_taken(taken, region) -> None:
+    """
+    Refuse an address someone else in the survey has. Whether it is in
+    another region's list is not said: that is for staff to see and resolve.
+    """
+    if taken.filter(region=region).exists():
+        raise forms.ValidationError(_("This address is already in the survey."))
+    if taken.exists():
+        raise forms.ValidationError(TAKEN_ELSEWHERE)
+
+
 class ParticipantForm(forms.ModelForm):
     class Meta:
         model = Participant
         fields = ["email", "name", "organisation", "level"]
 
-    def __init__(self, *args, survey, **kwargs):
+    def __init__(self, *args, survey, region, **kwargs):
         super().__init__(*args, **kwargs)
-        self.survey = survey
+        self.survey, self.region = survey, region
         self.fields["level"].required = False
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save"), css_class="btn-primary"))
@@ -51,8 +65,7 @@ class ParticipantForm(forms.ModelForm):
         taken = Participant.objects.filter(survey=self.survey, email__iexact=email)
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError(_("This address is already in the survey."))
+        check_not_taken(taken, self.region)
         return email
 
 
@@ -76,8 +89,7 @@ class CorrectAddressForm(forms.Form):
         taken = Participant.objects.filter(survey_id=self.participant.survey_id, email__iexact=email).exclude(
             pk=self.participant.pk
         )
-        if taken.exists():
-            raise forms.ValidationError(_("This address is already in the survey."))
+        check_not_taken(taken, self.participant.region)
         return email
 
 

@@ -127,14 +127,18 @@ class _Table:
     strict_width: bool  # CSV: non-empty cells beyond the header mean the row was split wrongly
 
 
-def parse_participant_file(*, data: bytes, filename: str, existing_emails: Collection[str]) -> ImportReport:
+def parse_participant_file(
+    *, data: bytes, filename: str, existing_emails: Collection[str], elsewhere_emails: Collection[str] = ()
+) -> ImportReport:
     """
     Read a participant list (CSV or .xlsx) into an ImportReport.
 
     `filename` is the name the file was uploaded with; the content decides
     the type (a zip is read as .xlsx, anything else as CSV text), the name
     only helps to refuse a ".xlsx" that is not a zip. `existing_emails` are
-    the addresses already in the survey (compared lower-cased).
+    the addresses already in the lead's region, `elsewhere_emails` those in
+    other regions (compared lower-cased): a row with one of the latter is
+    refused without saying where the address is, which is for staff to see.
 
     Bad input never raises. These make the whole file unusable (`error` set):
     more than MAX_BYTES, more than MAX_ROWS non-blank data rows, no header or
@@ -156,7 +160,8 @@ def parse_participant_file(*, data: bytes, filename: str, existing_emails: Colle
     except _FileError as error:
         return ImportReport(valid=[], rejected=[], error=error.message, columns=[])
     existing = {address_key(email.strip()) for email in existing_emails}
-    return _check_rows(table, index, existing)
+    elsewhere = {address_key(email.strip()) for email in elsewhere_emails} - existing
+    return _check_rows(table, index, existing, elsewhere)
 
 
 # Reading the file into a header and rows of text
@@ -337,7 +342,7 @@ def _header_key(title: str) -> str:
 # Checking the rows
 
 
-def _check_rows(table: _Table, index: dict[str, int], existing: set[str]) -> ImportReport:
+def _check_rows(table: _Table, index: dict[str, int], existing: set[str], elsewhere: set[str]) -> ImportReport:
     width = len(table.header)
     report = ImportReport(valid=[], rejected=[], error=None, columns=list(index))
     first_line_of: dict[str, int] = {}  # lower-cased email -> line of its valid row
@@ -365,6 +370,10 @@ def _check_rows(table: _Table, index: dict[str, int], existing: set[str]) -> Imp
             key = address_key(email)
             if key in existing:
                 reason = _("“%(email)s” is already in the survey.") % {"email": email}
+            elif key in elsewhere:
+                reason = _("“%(email)s” cannot be added here. If the person belongs to your region, ask staff.") % {
+                    "email": email
+                }
             elif key in first_line_of:
                 reason = _("Duplicate of line %(line)d in the file.") % {"line": first_line_of[key]}
             else:

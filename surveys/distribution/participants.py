@@ -10,7 +10,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from surveys.models import Participant, ParticipantImport, Region, Survey
+from msi_survey.accounts import services as audit
+from surveys.accounts import AuditEvent
+from surveys.models import Participant, ParticipantImport, Region, Survey, new_token
 
 from .addresses import address_key
 from .imports import parse_participant_file
@@ -34,10 +36,16 @@ class CannotRemoveAnswered(Exception):
     """A participant who has answered stays: the counts depend on them."""
 
 
-def existing_addresses(survey: Survey) -> set[str]:
-    """The survey's addresses as address_key() compares them: a list must not add any of them again."""
-    addresses = Participant.objects.filter(survey=survey).exclude(email="").values_list("email", flat=True)
-    return {address_key(address) for address in addresses}
+def existing_addresses(survey: Survey, *, region: Region | None = None, elsewhere: bool = False) -> set[str]:
+    """
+    The survey's addresses as address_key() compares them: a list must not
+    add any of them again. With `region`, only that region's (or, with
+    `elsewhere`, only the other regions').
+    """
+    people = Participant.objects.filter(survey=survey).exclude(email="")
+    if region is not None:
+        people = people.exclude(region=region) if elsewhere else people.filter(region=region)
+    return {address_key(address) for address in people.values_list("email", flat=True)}
 
 
 class UnreadableFile(Exception):
@@ -53,7 +61,12 @@ def check_participant_file(
     confirm_import(). A file that cannot be read at all raises
     UnreadableFile with the reason.
     """
-    report = parse_participant_file(data=data, filename=filename, existing_emails=existing_addresses(survey))
+    report = parse_participant_file(
+        data=data,
+        filename=filename,
+        existing_emails=existing_addresses(survey, region=region),
+        elsewhere_emails=existing_addresses(survey, region=region, elsewhere=True),
+    )
     if report.error:
         raise UnreadableFile(report.error)
     return ParticipantImport.objects.create(
@@ -118,3 +131,43 @@ def remove_participant(*, participant: Participant) -> None:
     deleted, _ = Participant.objects.filter(pk=participant.pk, answered_at__isnull=True).delete()
     if not deleted and Participant.objects.filter(pk=participant.pk).exists():
         raise CannotRemoveAnswered
+
+
+def change_participant(
+    *, participant_id: int, email: str, name: str, organisation: str, level: str, by: User | None, request=None
+) -> bool:
+    """
+    Save a lead's changes to a participant. A new address for someone who
+    has been emailed gets a new personal link: the one sent before stops
+    working, so whoever changes an address can never be sent a working
+    link that reached someone else. Every change of address is in the
+    audit log: who, when, the old and the new address. Returns whether a
+    new link was made. `email` has been cleaned and checked by the form.
+    """
+    with transaction.atomic():
+        participant = Participant.objects.select_for_update().get(pk=participant_id)
+        old = participant.email
+        fields = {"name": name, "organisation": organisation, "level": level}
+        reissued = False
+        if email != old:
+            fields["email"] = email
+            reissued = participant.emails.exists()
+            if reissued:
+                fields["token"] = new_token()
+            record_address_change(
+                participant=participant, old=old, new=email, reissued=reissued, by=by, request=request
+            )
+        Participant.objects.filter(pk=participant.pk).update(**fields)
+    return reissued
+
+
+def record_address_change(
+    *, participant: Participant, old: str, new: str, reissued: bool, by: User | None, request=None
+):
+    region = Region.objects.filter(pk=participant.region_id).values_list("code", flat=True).first() or ""
+    audit.record(
+        AuditEvent.Kind.ADDRESS_CHANGED,
+        user=by,
+        request=request,
+        detail=f"participant {participant.pk} ({region}): {old} → {new}" + ("; new link" if reissued else ""),
+    )

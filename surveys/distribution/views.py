@@ -39,6 +39,7 @@ from .participants import (
     CannotRemoveAnswered,
     UnreadableFile,
     cancel_import,
+    change_participant,
     check_participant_file,
     confirm_import,
     remove_participant,
@@ -219,7 +220,7 @@ def import_preview(request: AuthenticatedHttpRequest, slug: str, code: str, impo
 @require_http_methods(["GET", "POST"])
 def participant_add(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
-    form = ParticipantForm(request.POST or None, survey=survey)
+    form = ParticipantForm(request.POST or None, survey=survey, region=region)
     if request.method == "POST" and form.is_valid():
         participant = form.save(commit=False)
         participant.survey, participant.region = survey, region
@@ -238,10 +239,25 @@ def participant_add(request: AuthenticatedHttpRequest, slug: str, code: str) -> 
 def participant_edit(request: AuthenticatedHttpRequest, slug: str, code: str, pk: int) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
     participant = get_participant_for_user(request.user, survey, region, pk)
-    form = ParticipantForm(request.POST or None, instance=participant, survey=survey)
+    form = ParticipantForm(request.POST or None, instance=participant, survey=survey, region=region)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The changes were saved."))
+        reissued = change_participant(
+            participant_id=participant.pk,
+            **{name: form.cleaned_data[name] for name in ("email", "name", "organisation", "level")},
+            by=request.user,
+            request=request,
+        )
+        if reissued:
+            messages.success(
+                request,
+                _(
+                    "The changes were saved. %(email)s gets a new personal link with the next email; "
+                    "the link sent before no longer works."
+                )
+                % {"email": form.cleaned_data["email"]},
+            )
+        else:
+            messages.success(request, _("The changes were saved."))
         return _region_url(survey, region)
     return render(
         request,
@@ -259,7 +275,9 @@ def participant_correct(request: AuthenticatedHttpRequest, slug: str, code: str,
     form = CorrectAddressForm(request.POST or None, participant=participant, initial={"email": participant.email})
     if request.method == "POST" and form.is_valid():
         try:
-            bounces.correct_and_resend(participant_id=participant.pk, address=form.cleaned_data["email"])
+            bounces.correct_and_resend(
+                participant_id=participant.pk, address=form.cleaned_data["email"], by=request.user, request=request
+            )
         except bounces.NothingToResend:
             messages.info(request, _("Nothing had bounced any more: the email has already been sent again."))
         else:
