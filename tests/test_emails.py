@@ -1,3 +1,5 @@
+import email
+import email.policy
 import re
 
 import pytest
@@ -83,3 +85,37 @@ def test_the_admin_refuses_a_text_with_an_unknown_placeholder(survey):
     )
     assert not form.is_valid()
     assert "lnk" in str(form.errors["body_text"])
+
+
+def test_a_link_in_a_name_stays_text_in_the_html_email(kim, survey):
+    kim.name = "Kim https://evil.example/login www.evil.example"
+    kim.save()
+    EmailText.objects.create(
+        survey=survey,
+        kind="invitation",
+        language="sv",
+        subject="Enkät",
+        body_text="{{ greeting }} Läs mer på https://msi.example.se/om/ och svara: {{ link }}",
+    )
+    html = survey_email(kim, kind="invitation").alternatives[0][0]
+    assert "Hej Kim https://evil.example/login www.evil.example!" in html
+    assert "evil.example" not in "".join(re.findall(r'href="([^"]*)"', html))
+    # The staff's own words and the product's links are still links.
+    assert 'href="https://msi.example.se/om/"' in html
+    assert f'<a href="http://testserver/s/{kim.token}/">http://testserver/s/{kim.token}/</a>' in html
+
+
+@pytest.mark.parametrize("breaks", ["\r", "\n", "\r\n", "\u2028", "\x0b"])
+def test_a_line_break_in_a_name_never_breaks_the_subject(kim, survey, breaks, mailoutbox):
+    kim.name = f"Kim{breaks}Bcc: mallory@evil.example"
+    kim.save()
+    EmailText.objects.create(
+        survey=survey, kind="invitation", language="sv", subject="Enkät till {{ name }}", body_text="{{ link }}"
+    )
+    message = survey_email(kim, kind="invitation")
+    assert message.subject == "Enkät till Kim Bcc: mallory@evil.example"
+    message.send()  # a subject with CR or LF would raise BadHeaderError here
+    sent = email.message_from_bytes(mailoutbox[0].message().as_bytes(), policy=email.policy.default)
+    assert sent["Bcc"] is None
+    assert sent["Subject"] == "Enkät till Kim Bcc: mallory@evil.example"
+    assert mailoutbox[0].recipients() == ["kim@kommun.example.se"]

@@ -1,5 +1,6 @@
 """Fifty people press "send" on one link at the same moment, through gunicorn on PostgreSQL: one answer."""
 
+import contextlib
 import re
 import threading
 import urllib.error
@@ -69,3 +70,29 @@ def test_fifty_concurrent_submits_on_one_link_store_one_answer(gunicorn, proved)
     proved(
         "50 concurrent submits on one link through gunicorn on PostgreSQL: 50 redirects to the thanks page, one answer"
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_no_personal_link_reaches_the_access_log_or_the_site_log(postgres, tmp_path):
+    participant = make_participant(make_survey())
+    access_log, site_log = tmp_path / "access.log", tmp_path / "site.log"
+    web = Web(
+        var_dir=tmp_path,
+        log_path=site_log,
+        arguments=("--logger-class", "msi_survey.logs.GunicornLogger", "--access-logfile", str(access_log)),
+        DEBUG="true",
+    )
+    try:
+        opener = urllib.request.build_opener(NoRedirect)
+        assert opener.open(f"{web.url}/s/{participant.token}/").status == 200
+        for missing in (f"/s/{participant.token}x/", f"/s/{participant.token}/avregistrera/?a=1"):
+            with contextlib.suppress(urllib.error.HTTPError):  # the unknown link is a 404
+                opener.open(web.url + missing, timeout=10)
+    finally:
+        web.stop()
+    requests = access_log.read_text()
+    assert requests.count('"GET /s/…/ HTTP/1.1" 200') == 1, requests
+    assert requests.count("GET /s/…/") == 3, requests  # the unknown link and the opt-out too
+    assert "Not Found: /s/…/" in site_log.read_text()
+    assert participant.token not in requests + site_log.read_text()

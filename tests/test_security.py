@@ -251,3 +251,25 @@ class ImportFuzz(TestCase):
         assert Participant.objects.count() == 0
         if response.status_code == 302:
             assert ParticipantImport.objects.count() == 1
+
+
+def test_personal_links_stay_out_of_the_sites_log(client, participant):
+    import io
+    import logging
+
+    from msi_survey.logs import HideLinks
+
+    handlers = [h for h in logging.getLogger().handlers if any(isinstance(f, HideLinks) for f in h.filters)]
+    assert handlers, "the console handler hides links"
+    console = handlers[0]
+    stream = io.StringIO()
+    old = console.setStream(stream)
+    try:
+        client.get(f"/s/{participant.token}x/")  # Django logs "Not Found: <path>"
+        logging.getLogger("surveys").warning("Odd request to %s", f"/s/{participant.token}/tack/?x=1")
+    finally:
+        console.setStream(old)
+    written = stream.getvalue()
+    assert "Not Found: /s/…/" in written
+    assert "Odd request to /s/…/tack/?x=1" in written
+    assert participant.token not in written

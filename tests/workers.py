@@ -68,12 +68,12 @@ def start_beat(*, broker_url: str, var_dir: Path, log_path: Path, tick_seconds: 
 class Web:
     """gunicorn serving the application on a port of its own (4 gthread workers, as in production)."""
 
-    def __init__(self, *, var_dir: Path, log_path: Path | None = None, **env):
+    def __init__(self, *, var_dir: Path, log_path: Path | None = None, arguments: tuple = (), **env):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = _environment(var_dir, {"ALLOWED_HOSTS": "127.0.0.1", **env})
         command = [sys.executable, "-m", "gunicorn", "msi_survey.wsgi", "-w", "4", "-k", "gthread", "--threads", "8",
-                   "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"]  # fmt: skip
+                   "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", *arguments]  # fmt: skip
         self.process = _start(command, environment, log_path or var_dir / "gunicorn.log")
         for _ in range(150):
             try:

@@ -141,7 +141,7 @@ def _survey_email(
     assert swedish is not None, "the built-in Swedish texts are always there"
     english = _memo(memo, ("texts", survey.pk, kind, "en"), lambda: texts_for(survey, kind, "en"))
 
-    subject = fill(swedish.subject, values).replace("\n", " ")
+    subject = one_line(fill(swedish.subject, values))
     footer = render_to_string("emails/footer.txt", values)
     text = fill(swedish.body_text, values).strip()
     html = _html_body(swedish, values)
@@ -187,8 +187,29 @@ def new_message_id() -> str:
     return make_msgid(domain=domain)
 
 
+# The placeholders whose values are the product's own links.
+LINKS = frozenset({"link", "opt_out_link"})
+
+
 def _html_body(texts: Texts, values: dict) -> str:
     if texts.body_html:
         return fill(texts.body_html, values, html=True)
-    # Made from the text: paragraphs, and links that can be clicked.
-    return linebreaks(urlize(fill(texts.body_text, values).strip(), autoescape=True))
+    # Made from the text: paragraphs, and links that can be clicked. Only the
+    # staff's own words and the product's links become links: a value from
+    # outside (a participant's name, a region's contact) stays text, so a
+    # name holding https://evil.example/ is never a link in the email.
+    parts = []
+    for index, piece in enumerate(PLACEHOLDER.split(texts.body_text.strip())):
+        if index % 2 == 0:
+            parts.append(urlize(piece, autoescape=True))
+        elif piece in LINKS:
+            url = escape(values.get(piece, ""))
+            parts.append(f'<a href="{url}">{url}</a>')
+        else:
+            parts.append(escape(str(values.get(piece, ""))))
+    return linebreaks("".join(parts))
+
+
+def one_line(text: str) -> str:
+    """`text` as one header line: every kind of line break (CR, LF, U+2028…) becomes a space."""
+    return " ".join(text.splitlines())
