@@ -296,16 +296,27 @@ WHITENOISE_USE_FINDERS = DEBUG or envbool("TESTING", False)
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Redis, when there is one, backs Celery and the cache.
+# Redis, when there is one, backs Celery and the cache: rate counters,
+# throttles, locks and what every process must agree on. Whole published
+# pages are kept apart, in each process's memory and bounded
+# (results/cache.py): a flood of pages can never push a counter out.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
+CACHES = {
+    "default": (
+        {
             "BACKEND": "msi_survey.cache.Cache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "msi"),
         }
-    }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"}
+    ),
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", 300)},
+    },
+}
 
 # Celery: Redis in production; kombu's filesystem transport under var/ by
 # default, which runs a real worker and beat with no server at all.

@@ -6,8 +6,13 @@ Only published versions are cached: a version never changes once published.
 The staff preview (live numbers) is never cached. Three layers:
 
 1. Whole pages for visitors who are not logged in and have no message
-   waiting (whole_page_for_visitors), in the shared cache (Redis) under
-   results-page:<slug>:<latest version>:<language>:<path>.
+   waiting (whole_page_for_visitors), under
+   results-page:<slug>:<latest version>:<comments>:<language>:<path>. The
+   path only: a query string changes nothing on these pages, so
+   ?utm=1, ?utm=2… are one entry, not one each. They live in the "pages"
+   cache, each process's own memory with at most PAGE_CACHE_ENTRIES
+   entries of at most MAX_PAGE_BYTES, never in the shared cache whose rate
+   counters and throttles they could push out.
 2. Fragments of the same pages for everyone else: the {% cache %} blocks in
    templates/results/*.html, kept fragment_seconds() and keyed by survey,
    version, latest version and language.
@@ -32,7 +37,7 @@ from collections.abc import Callable
 from functools import lru_cache, wraps
 
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -40,6 +45,7 @@ from .models import Snapshot
 from .snapshot import Results
 
 PUBLISHED_PAGE_SECONDS = 24 * 60 * 60
+MAX_PAGE_BYTES = 512 * 1024
 
 
 def latest_version_key(slug: str) -> str:
@@ -90,9 +96,10 @@ def fragment_seconds(*, preview: bool) -> int:
 def whole_page_for_visitors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """
     Keep a published page whole in the cache for visitors who are not logged
-    in (staff see more) and have no message waiting, per language and
-    address, under the survey's latest version. The pages hold nothing per
-    visitor (no form, no token).
+    in (staff see more) and have no message waiting, per language and path
+    (not the query string), under the survey's latest version. The pages
+    hold nothing per visitor (no form, no token) and read no query
+    parameter: a view that starts to must not be wrapped by this.
     """
 
     @wraps(view)
@@ -102,9 +109,10 @@ def whole_page_for_visitors(view: Callable[..., HttpResponse]) -> Callable[..., 
         known = cache.get_many([latest_version_key(slug), comments_key(slug)])
         latest = known.get(latest_version_key(slug))
         comments = _comments_generation(slug, known.get(comments_key(slug)))
-        key = f"results-page:{slug}:{latest}:{comments}:{translation.get_language()}:{request.get_full_path()}"
+        key = f"results-page:{slug}:{latest}:{comments}:{translation.get_language()}:{request.path}"
+        pages = caches["pages"]
         if latest is not None:
-            page = cache.get(key)
+            page = pages.get(key)
             if page is not None:
                 content, policy = page
                 response = HttpResponse(content)
@@ -112,9 +120,9 @@ def whole_page_for_visitors(view: Callable[..., HttpResponse]) -> Callable[..., 
                     response["Content-Security-Policy"] = policy
                 return response
         response = view(request, slug, *args, **kwargs)
-        if latest is not None and response.status_code == 200:
+        if latest is not None and response.status_code == 200 and len(response.content) <= MAX_PAGE_BYTES:
             page = (response.content, response.headers.get("Content-Security-Policy"))
-            cache.set(key, page, PUBLISHED_PAGE_SECONDS)
+            pages.set(key, page, PUBLISHED_PAGE_SECONDS)
         return response
 
     return wrapper

@@ -42,11 +42,13 @@ def pytest_terminal_summary(terminalreporter, config):
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Log-in throttling and rate limits count in the cache: start every test from zero."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for name in ("default", "pages"):
+        caches[name].clear()
     yield
-    cache.clear()
+    for name in ("default", "pages"):
+        caches[name].clear()
 
 
 @pytest.fixture

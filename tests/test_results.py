@@ -359,3 +359,24 @@ def test_every_published_number_agrees_with_the_response_export(client, staff, d
         for area in block["areas"]:
             assert area["points"] == regional[block["code"], area["code"]]
             assert math.isclose(area["share"], regional[block["code"], area["code"]] * 100 / (n * 15), abs_tol=1e-3)
+
+
+def test_query_strings_do_not_fill_the_page_cache(client, small, django_capture_on_commit_callbacks, settings):
+    from django.core.cache import cache, caches
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_snapshot(survey=small)
+    pages = caches["pages"]
+    address = reverse("results:national", args=[small.slug])
+    first = client.get(address)
+    for n in range(49):
+        again = client.get(f"{address}?utm={n}&fbclid={'x' * n}")
+        assert again.status_code == 200 and main(again) == main(first)
+    assert len(pages._cache) == 1  # one page, whatever the query strings
+    # The page cache is bounded and apart from the counters: filling it pushes no counter out.
+    assert pages is not cache and pages._max_entries == settings.CACHES["pages"]["OPTIONS"]["MAX_ENTRIES"]
+    cache.set("a-rate-counter", 7, 60)
+    for n in range(pages._max_entries + 50):
+        pages.set(f"filler:{n}", b"x", 60)
+    assert len(pages._cache) <= pages._max_entries
+    assert cache.get("a-rate-counter") == 7
