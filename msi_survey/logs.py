@@ -6,6 +6,8 @@ it in a log file can answer in their name or opt them out. Every log
 record the site writes (Django's "Not Found: /s/…/", runserver's request
 lines, a warning quoting a path) goes through `HideLinks`, and gunicorn's
 access log through `GunicornLogger`: both write /s/…/ in place of the token.
+The link that lets a commenter publish their comment
+(/results/comments/publish/<token>/) is left out the same way.
 """
 
 import logging
@@ -13,7 +15,7 @@ import re
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
-TOKEN = re.compile(r"(/s/)[^/\s?#\"']+")
+TOKEN = re.compile(r"(/s/|/comments/publish/)[^/\s?#\"']+")
 
 
 def hide_links(text: str) -> str:

@@ -424,7 +424,13 @@ PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL", "")
 # most one email per COMMENT_NOTIFY_MINUTES when comments wait (to
 # COMMENT_MODERATORS, or else every active staff account with an address).
 # A commenter's address is removed COMMENT_EMAIL_DAYS after the comment, or
-# with the survey's personal data if that comes first.
+# with the survey's personal data if that comes first. A comment from an
+# address that wrote an approved comment before is not trusted on the
+# address alone: the address gets a link that publishes it, valid
+# COMMENT_CONFIRM_HOURS, at most one such email per address in
+# COMMENT_CONFIRM_MAIL_SECONDS.
+COMMENT_CONFIRM_HOURS = envint("COMMENT_CONFIRM_HOURS", 48)
+COMMENT_CONFIRM_MAIL_SECONDS = envint("COMMENT_CONFIRM_MAIL_SECONDS", 60 * 60)
 COMMENT_MIN_FORM_SECONDS = envint("COMMENT_MIN_FORM_SECONDS", 5)
 COMMENT_MAX_FORM_SECONDS = envint("COMMENT_MAX_FORM_SECONDS", 4 * 60 * 60)
 COMMENT_POSTS_PER_WINDOW = envint("COMMENT_POSTS_PER_WINDOW", 5)

@@ -54,9 +54,9 @@ class CommentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["approve", "reject", "remove"]
     fields = ["survey", "name", "email", "plain_body", "status", "proof_of_work", "is_example", "created_at",
-              "moderated_at", "moderated_by", "staff_notified_at"]  # fmt: skip
+              "moderated_at", "moderated_by", "address_confirmed_at", "staff_notified_at"]  # fmt: skip
     readonly_fields = ["survey", "name", "email", "plain_body", "status", "proof_of_work", "is_example", "created_at",
-                       "moderated_at", "moderated_by", "staff_notified_at"]  # fmt: skip
+                       "moderated_at", "moderated_by", "address_confirmed_at", "staff_notified_at"]  # fmt: skip
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("survey")

@@ -206,6 +206,12 @@ class Comment(models.Model):
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("moderated by")
     )
     staff_notified_at = models.DateTimeField(_("staff told at"), null=True, blank=True)
+    address_confirmed_at = models.DateTimeField(
+        _("published by its writer at"),
+        null=True,
+        blank=True,
+        help_text=_("When the writer published it through the link emailed to the address."),
+    )
 
     objects = CommentQuerySet.as_manager()
 

@@ -6,6 +6,7 @@ from .comments import views as comment_views
 app_name = "results"
 
 urlpatterns = [
+    path("comments/publish/<str:token>/", comment_views.confirm, name="comment_confirm"),
     path("<slug:slug>/", views.national, name="national"),
     path("<slug:slug>/results.csv", views.results_csv, name="csv"),
     path("<slug:slug>/results.xlsx", views.results_xlsx, name="xlsx"),

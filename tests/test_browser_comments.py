@@ -97,6 +97,32 @@ def test_a_comment_with_javascript_passes_the_proof_of_work_and_waits(page, live
     check(page, "comments-posted")
 
 
+def test_a_known_address_publishes_its_comment_through_the_emailed_link(page, live_server, quick_form):
+    from django.core import mail
+
+    load_demo()
+    survey = Snapshot.objects.get(survey__slug=SLUG).survey
+    Comment.objects.create(survey=survey, name="Eva", email="eva@kommun.example.se", body="Förra.", status="approved")
+    page.goto(live_server.url + COMMENTS)
+    page.wait_for_timeout(1100)  # the widget (a module) is ready; it starts when the form gets the focus
+    fill_comment(page, body="Andra gången <b>fet</b>.")
+    expect(page.locator("input[name=altcha]")).to_have_value(re.compile(".{40,}"), timeout=30_000)
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Skicka kommentaren").click()
+    expect(page.get_by_role("status")).to_contain_text("skickat en länk till adressen")
+    (message,) = mail.outbox
+    link = next(line for line in message.body.splitlines() if "/comments/publish/" in line).strip()
+    path = link[link.index("/results/") :]
+    page.goto(live_server.url + path)
+    expect(page.locator(".comment-body")).to_contain_text("Andra gången <b>fet</b>.")
+    check(page, "comments-confirm")
+    page.get_by_role("button", name="Publicera min kommentar").click()
+    expect(page.get_by_role("status")).to_contain_text("Din kommentar är publicerad")
+    check(page, "comments-confirmed")
+    page.goto(live_server.url + COMMENTS)
+    expect(page.locator("li.comment", has_text="Andra gången")).to_have_count(1)
+
+
 def test_a_comment_without_javascript_is_taken_and_always_waits(browser_context, live_server, quick_form):
     load_demo()
     # This address has had a comment approved, but without the proof of work its next one still waits.

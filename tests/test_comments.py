@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import altcha
 import pytest
-from django.core import mail
+from django.conf import settings
+from django.core import mail, signing
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -93,18 +94,123 @@ def test_the_thank_you_says_the_comment_waits(client, published):
     assert "så snart en moderator har godkänt den" in response.content.decode()
 
 
-def test_a_known_address_with_the_proof_of_work_is_shown_at_once(
+def known_address(survey, email="EVA@kommun.example.se"):
+    return Comment.objects.create(survey=survey, name="Eva", email=email, body="Förra", status="approved")
+
+
+def the_link() -> str:
+    (message,) = mail.outbox
+    return next(line for line in message.body.splitlines() if "/comments/publish/" in line).strip()
+
+
+def test_a_known_address_is_not_trusted_until_its_owner_follows_the_emailed_link(
     client, published, django_capture_on_commit_callbacks
 ):
-    Comment.objects.create(
-        survey=published, name="Eva", email="EVA@kommun.example.se", body="Förra", status="approved"
-    )
+    known_address(published)
     national(client)
     with django_capture_on_commit_callbacks(execute=True):
-        assert post(client, form(altcha=solved(), body="Andra kommentaren.")).status_code == 302
+        response = post(client, form(altcha=solved(), body="Andra kommentaren."))
+    assert response.status_code == 302
     comment = Comment.objects.get(body="Andra kommentaren.")
-    assert comment.status == Comment.Status.APPROVED and comment.proof_of_work
+    assert comment.status == Comment.Status.WAITING and comment.proof_of_work
+    assert "Andra kommentaren." not in national(client)
+    (message,) = mail.outbox
+    assert message.to == ["eva@kommun.example.se"]
+    assert "Andra kommentaren" not in message.body + message.subject  # the poster's text is not mailed
+    path = the_link().removeprefix(settings.SITE_URL)
+    assert "@" not in path and "ZXZh" not in path  # the link carries the comment's number, not the address
+
+    page = client.get(path)  # opening the link (a mail scanner does) publishes nothing
+    assert page.status_code == 200 and "Andra kommentaren." in page.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.WAITING
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(path)
+    assert "Tack! Din kommentar är publicerad." in done.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.APPROVED and comment.address_confirmed_at is not None
     assert "Andra kommentaren." in national(client)
+    again = client.post(path)
+    assert "redan publicerad" in again.content.decode()
+
+
+def test_the_thank_you_does_not_tell_whether_the_address_commented_before(
+    client, published, django_capture_on_commit_callbacks
+):
+    known_address(published)
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post(reverse("results:comments", args=["pub"]), form(altcha=solved()), follow=True)
+        unknown = client.post(
+            reverse("results:comments", args=["pub"]),
+            form(altcha=solved(), email="ny@kommun.example.se", shown=shown()),
+            follow=True,
+        )
+    assert len(mail.outbox) == 1
+
+    def alerts(response):
+        return [str(m) for m in response.context["messages"]]
+
+    assert alerts(known) == alerts(unknown) and len(alerts(known)) == 2
+
+
+def test_a_forged_expired_or_foreign_link_publishes_nothing(
+    client, published, settings, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    known_address(published)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, form(altcha=solved(), body="Väntar."))
+    path = the_link().removeprefix(settings.SITE_URL)
+    comment = Comment.objects.get(body="Väntar.")
+    forged = reverse("results:comment_confirm", args=[path.rstrip("/").rsplit("/", 1)[1][:-2] + "xx"])
+    assert client.post(forged).status_code == 404
+    other = Comment.objects.create(survey=published, name="Mallory", email="m@example.se", body="Annan")
+    eva = signing.TimestampSigner(salt=f"{services.CONFIRM_SALT}:eva@kommun.example.se")
+    foreign = reverse("results:comment_confirm", args=[eva.sign(str(other.pk))])
+    assert client.post(foreign).status_code == 404
+    time_machine.shift(timedelta(hours=settings.COMMENT_CONFIRM_HOURS, minutes=1))
+    response = client.post(path)
+    assert response.status_code == 404 and "inte giltig" in response.content.decode()
+    comment.refresh_from_db()
+    other.refresh_from_db()
+    assert comment.status == other.status == Comment.Status.WAITING
+
+
+def test_a_link_cannot_publish_what_a_moderator_rejected(client, published, django_capture_on_commit_callbacks):
+    known_address(published)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, form(altcha=solved(), body="Avvisas."))
+    comment = Comment.objects.get(body="Avvisas.")
+    services.moderate(comments=[comment], status=Comment.Status.REJECTED, user=None)
+    response = client.post(the_link().removeprefix(settings.SITE_URL))
+    assert "redan hanterat" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.REJECTED
+
+
+def test_one_address_gets_at_most_one_link_an_hour(
+    client, published, settings, time_machine, django_capture_on_commit_callbacks
+):
+    known_address(published)
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            post(client, form(altcha=solved(), body=f"Nummer {n}.", shown=shown()))
+    assert len(mail.outbox) == 1 and Comment.objects.waiting().count() == 3
+
+
+def test_a_dead_mail_server_keeps_the_comment_waiting(
+    client, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    known_address(published)
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("no SMTP")
+
+    monkeypatch.setattr(services, "send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, form(altcha=solved(), body="Sparas ändå."))
+    assert response.status_code == 302
+    assert Comment.objects.get(body="Sparas ändå.").status == Comment.Status.WAITING
 
 
 def test_a_known_address_without_javascript_still_waits(client, published):

@@ -267,9 +267,11 @@ def test_personal_links_stay_out_of_the_sites_log(client, participant):
     try:
         client.get(f"/s/{participant.token}x/")  # Django logs "Not Found: <path>"
         logging.getLogger("surveys").warning("Odd request to %s", f"/s/{participant.token}/tack/?x=1")
+        client.get("/results/comments/publish/12:1xaiYm:secretsignature/")  # a commenter's publishing link
     finally:
         console.setStream(old)
     written = stream.getvalue()
     assert "Not Found: /s/…/" in written
     assert "Odd request to /s/…/tack/?x=1" in written
     assert participant.token not in written
+    assert "Not Found: /results/comments/publish/…/" in written and "secretsignature" not in written

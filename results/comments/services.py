@@ -1,5 +1,6 @@
 """Writes of the comments: posting, moderating, telling staff, forgetting addresses."""
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -8,6 +9,8 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core import signing
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Min, Window
@@ -15,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.distribution.emails import one_line
 from surveys.models import Survey
 
 from ..cache import comments_changed
@@ -69,30 +73,92 @@ def latest_approved(survey: Survey, limit: int = PAGE_COMMENTS) -> tuple[list[Co
     return rows, (rows[0].total if rows else 0)
 
 
+CONFIRM_SALT = "results.comments.confirm"
+
+
 @transaction.atomic
 def post_comment(*, survey: Survey, name: str, email: str, body: str, proof_of_work: bool) -> Comment:
     """
-    Store a reader's comment. It waits for a moderator, unless the browser
-    solved the proof of work and a comment from the same address was
-    approved before; then it shows at once (the cached pages move on after
-    the commit). Running it twice stores two comments: the form's defences
-    keep that from happening by accident.
+    Store a reader's comment; it waits for a moderator. An address is never
+    trusted because of what someone typed into the form: when the browser
+    solved the proof of work and the address wrote an approved comment
+    before, the address is sent a link that lets its owner publish this
+    one (after the commit, at most one such email per address in
+    COMMENT_CONFIRM_MAIL_SECONDS). Running it twice stores two comments: the
+    form's defences keep that from happening by accident.
     """
-    known = proof_of_work and Comment.objects.approved().filter(email__iexact=email).exclude(email="").exists()
-    now = timezone.now()
     comment = Comment.objects.create(
-        survey=survey,
-        name=name,
-        email=email,
-        body=body,
-        proof_of_work=proof_of_work,
-        status=Comment.Status.APPROVED if known else Comment.Status.WAITING,
-        moderated_at=now if known else None,
-        created_at=now,
+        survey=survey, name=name, email=email, body=body, proof_of_work=proof_of_work, created_at=timezone.now()
     )
-    if known:
-        transaction.on_commit(lambda: comments_changed(survey.slug))
+    known = proof_of_work and email and Comment.objects.approved().filter(email__iexact=email).exists()
+    if known and cache.add(_mail_key(email), 1, settings.COMMENT_CONFIRM_MAIL_SECONDS):
+        transaction.on_commit(partial(_send_confirm_link, comment, survey))
     return comment
+
+
+def _mail_key(email: str) -> str:
+    return "comment-confirm-mail:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def _signer(email: str) -> signing.TimestampSigner:
+    # The address is in the salt, not the token: the link carries only the
+    # comment's number, and stops working when the address is removed.
+    return signing.TimestampSigner(salt=f"{CONFIRM_SALT}:{email.strip().lower()}")
+
+
+def confirm_token(comment: Comment) -> str:
+    return _signer(comment.email).sign(str(comment.pk))
+
+
+def _send_confirm_link(comment: Comment, survey: Survey) -> None:
+    """The email with the publishing link. It holds nothing the poster wrote, so it cannot carry their text."""
+    context = {
+        "survey": survey.title_sv,
+        "link": settings.SITE_URL + reverse("results:comment_confirm", args=[confirm_token(comment)]),
+        "hours": settings.COMMENT_CONFIRM_HOURS,
+        "written_at": timezone.localtime(comment.created_at),
+    }
+    try:
+        send_mail(
+            one_line(render_to_string("emails/comment_confirm_subject.txt", context)),
+            render_to_string("emails/comment_confirm.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            [comment.email],
+        )
+    except Exception:
+        # The comment is stored and waits for a moderator, as it would have anyway.
+        logger.exception("The link to publish comment %s could not be sent", comment.pk)
+
+
+def comment_to_confirm(token: str) -> Comment | None:
+    """The comment a publishing link is for, or None if the link is forged, expired or its address is gone."""
+    pk = token.split(":", 1)[0]
+    if not pk.isdigit():
+        return None
+    comment = Comment.objects.select_related("survey").filter(pk=int(pk)).exclude(email="").first()
+    if comment is None:
+        return None
+    try:
+        _signer(comment.email).unsign(token, max_age=timedelta(hours=settings.COMMENT_CONFIRM_HOURS))
+    except signing.BadSignature:
+        return None
+    return comment
+
+
+@transaction.atomic
+def confirm_by_writer(comment: Comment, *, now: datetime | None = None) -> bool:
+    """
+    Publish a waiting comment whose writer followed the emailed link. A
+    comment a moderator has already handled stays as they left it. Returns
+    whether it changed; a second press changes nothing.
+    """
+    now = now or timezone.now()
+    changed = Comment.objects.filter(pk=comment.pk, status=Comment.Status.WAITING).update(
+        status=Comment.Status.APPROVED, moderated_at=now, address_confirmed_at=now
+    )
+    if changed:
+        transaction.on_commit(partial(comments_changed, comment.survey.slug))
+    return bool(changed)
 
 
 @transaction.atomic

@@ -82,11 +82,17 @@ def comments(request: HttpRequest, slug: str) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 proof_of_work=bool(request.POST.get("altcha")),
             )
-            if comment.status == Comment.Status.APPROVED:
-                messages.success(request, _("Thank you! Your comment is published."))
-            else:
-                messages.success(
-                    request, _("Thank you! Your comment is shown here as soon as a moderator has approved it.")
+            # The same words whether or not a link was sent: the page must not tell who commented before.
+            messages.success(
+                request, _("Thank you! Your comment is shown here as soon as a moderator has approved it.")
+            )
+            if comment.proof_of_work:
+                messages.info(
+                    request,
+                    _(
+                        "If a comment of yours from this address was approved before, we have also sent "
+                        "the address a link with which you can publish this one yourself."
+                    ),
                 )
             return redirect(reverse("results:comments", args=[slug]) + "#comments-heading")
         else:
@@ -121,6 +127,30 @@ def comments(request: HttpRequest, slug: str) -> HttpResponse:
             "now": timezone.now(),
         },
         status=status,
+    )
+
+
+@never_cache
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """
+    The page behind the link emailed to a known address: it shows the
+    comment and publishes it when its writer presses the button (a GET
+    alone changes nothing, so a mail scanner opening the link publishes
+    nothing).
+    """
+    comment = services.comment_to_confirm(token)
+    if comment is None:
+        return render(request, "results/comment_confirm.html", {"comment": None}, status=404)
+    survey = comment.survey
+    title = localized({"title_sv": survey.title_sv, "title_en": survey.title_en}, "title")
+    published = False
+    if request.method == "POST":
+        published = services.confirm_by_writer(comment)
+        comment.refresh_from_db(fields=["status"])
+    return render(
+        request,
+        "results/comment_confirm.html",
+        {"comment": comment, "survey": survey, "title": title, "published": published},
     )
 
 
