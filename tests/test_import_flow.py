@@ -109,6 +109,18 @@ def test_an_unreadable_file_is_explained_and_nothing_is_kept(client, survey, lea
     assert Participant.objects.count() == 1
 
 
+def test_a_workbook_too_dear_to_read_is_explained_in_swedish(client, survey, lead):
+    from .test_imports import crafted_xlsx
+
+    user, region = lead
+    client.force_login(user)
+    data = crafted_xlsx(shared_strings=600_000)
+    response = upload(client, survey, region, data, "lista.xlsx")
+    assert response.status_code == 200
+    assert "Kopiera deltagarkolumnerna till en ny arbetsbok" in response.content.decode()
+    assert ParticipantImport.objects.count() == 0
+
+
 def test_a_file_that_is_too_large(client, survey, lead, settings):
     user, region = lead
     client.force_login(user)

@@ -566,6 +566,124 @@ def test_it_refuses_more_than_max_rows_in_an_xlsx(monkeypatch):
     assert parse(data, filename="deltagare.xlsx").error == "The file has more than 2 rows."
 
 
+# Workbooks that are cheap to send and dear to read: refused before openpyxl parses them
+
+SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SHARED_STRINGS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+TOO_MUCH = (
+    "The workbook holds far more than a list of 100 000 participants needs (cells, texts or formatting), "
+    "so it was not read. Copy the participant columns into a new workbook, or save them as CSV, and upload that."
+)
+TOO_MANY_WITH_BLANKS = (
+    "The file has more than 101 000 rows, empty rows included. Delete the empty rows below the list "
+    "and upload it again."
+)
+
+
+def crafted_xlsx(*, shared_strings=0, sheet_rows="", styles="") -> bytes:
+    """A valid workbook (one participant) with `sheet_rows` added to its sheet, shared strings and styles."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["E-post"], ["a@example.se"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name in source.namelist():
+            data = source.read(name).decode()
+            if name == "[Content_Types].xml" and shared_strings:
+                override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SHARED_STRINGS}"/>'
+                data = data.replace("</Types>", override + "</Types>")
+            if name == "xl/_rels/workbook.xml.rels" and shared_strings:
+                rel = f'<Relationship Type="{SHARED_STRINGS_REL}" Target="sharedStrings.xml" Id="rId9"/>'
+                data = data.replace("</Relationships>", rel + "</Relationships>")
+            if name == "xl/worksheets/sheet1.xml":
+                data = data.replace("</sheetData>", sheet_rows + "</sheetData>")
+            if name == "xl/styles.xml" and styles:
+                data = data.replace("</styleSheet>", styles + "</styleSheet>")
+            archive.writestr(name, data)
+        if shared_strings:
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{shared_strings}">'
+                + "<si><t>a</t></si>" * shared_strings
+                + "</sst>",
+            )
+    return out.getvalue()
+
+
+def test_the_crafted_workbook_is_read_when_it_holds_little():
+    data = crafted_xlsx(shared_strings=10, sheet_rows='<row r="3"/>' * 5 + '<row r="9"><c><v>1</v></c></row>')
+
+    report = parse(data, filename="deltagare.xlsx")
+    assert report.error is None and [row.email for row in report.valid] == ["a@example.se"]
+
+
+def test_it_refuses_a_workbook_of_a_million_shared_strings_unread(monkeypatch):
+    data = crafted_xlsx(shared_strings=imports.MAX_XLSX_SHARED_STRINGS + 1)
+    assert len(data) < 100_000  # a small upload
+    monkeypatch.setattr("openpyxl.load_workbook", lambda *a, **k: pytest.fail("openpyxl was asked to read it"))
+
+    assert parse(data, filename="deltagare.xlsx").error == TOO_MUCH
+
+
+def test_blank_rows_of_a_workbook_count_toward_the_row_limit(monkeypatch):
+    blank = "".join(f'<row r="{n}"/>' for n in range(3, 3 + imports.MAX_ROWS + imports.MAX_BLANK_ROWS))
+    monkeypatch.setattr("openpyxl.load_workbook", lambda *a, **k: pytest.fail("openpyxl was asked to read it"))
+
+    assert parse(crafted_xlsx(sheet_rows=blank), filename="deltagare.xlsx").error == TOO_MANY_WITH_BLANKS
+
+
+def test_blank_lines_of_a_csv_count_toward_the_row_limit():
+    data = b"E-post\r\n" + b";\r\n" * (imports.MAX_ROWS + imports.MAX_BLANK_ROWS + 1) + b"a@example.se\r\n"
+
+    assert parse(data).error == TOO_MANY_WITH_BLANKS
+
+
+def test_a_few_blank_lines_between_participants_are_skipped_as_before():
+    data = b"E-post\r\na@example.se\r\n" + b"\r\n" * 2_000 + b"b@example.se\r\n"
+
+    assert [row.email for row in parse(data).valid] == ["a@example.se", "b@example.se"]
+
+
+def test_it_refuses_a_row_of_more_cells_than_any_list_has():
+    row = '<row r="3">' + "<c><v>1</v></c>" * (imports.MAX_XLSX_ROW_CELLS + 1) + "</row>"
+
+    assert parse(crafted_xlsx(sheet_rows=row), filename="deltagare.xlsx").error == TOO_MUCH
+
+
+def test_it_refuses_a_sheet_of_more_cells_than_any_list_has(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_XLSX_CELLS", 1_000)
+    rows = "".join(f'<row r="{n}">' + "<c><v>1</v></c>" * 20 + "</row>" for n in range(3, 60))
+
+    assert parse(crafted_xlsx(sheet_rows=rows), filename="deltagare.xlsx").error == TOO_MUCH
+
+
+def test_it_refuses_a_workbook_of_endless_formatting(monkeypatch):
+    styles = "<extra>" + "<xf/>" * 20_000 + "</extra>"
+    assert parse(crafted_xlsx(styles=styles), filename="deltagare.xlsx").error is None  # within the real bound
+    monkeypatch.setattr(imports, "MAX_XLSX_ELEMENTS", 10_000)
+
+    assert parse(crafted_xlsx(styles=styles), filename="deltagare.xlsx").error == TOO_MUCH
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_counting_is_the_same_whatever_the_pieces_and_prefixes(monkeypatch, chunk):
+    from surveys.distribution import workbook_counts
+
+    monkeypatch.setattr(workbook_counts, "CHUNK", chunk)
+    monkeypatch.setattr(workbook_counts, "LONGEST_TAG", min(chunk - 1, 256))
+    sheet = (
+        '<x:worksheet xmlns:x="urn:x"><x:sheetData>'
+        + '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c><x:c r="B1"/></x:row>'
+        + "<row><c/><c/><c/><cfRule/><col/></row><row/>"
+        + "</x:sheetData></x:worksheet>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("anywhere.xml", sheet)
+        archive.writestr("strings.xml", "<sst><si><t>a</t></si><s:si><s:t>b</s:t></s:si></sst>")
+    counts = workbook_counts.count_workbook(zipfile.ZipFile(buffer))
+    assert (counts.rows, counts.cells, counts.row_cells, counts.shared_strings) == (3, 5, 3, 2)
+    assert counts.elements == sheet.count("<") - sheet.count("</") + 5
+
+
 # Size (how fast is measured by `make bench`, not here)
 
 

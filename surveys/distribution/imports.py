@@ -28,15 +28,26 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .addresses import address_key, clean_address
+from .workbook_counts import WorkbookCounts, count_workbook
 
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_TEXT_LENGTH = 200  # names and organisations
-# An .xlsx is a zip archive. One that unpacks to far more than a real list of
-# MAX_ROWS participants would is refused before openpyxl reads it.
+# Empty rows are skipped, but not without end: a file of more than
+# MAX_ROWS + MAX_BLANK_ROWS rows, blank ones included, is refused.
+MAX_BLANK_ROWS = 1_000
+# An .xlsx is a zip archive. One that holds far more than a real list of
+# MAX_ROWS participants would is refused before openpyxl reads it: its
+# unpacked size, its shared strings (a list's distinct texts: emails, names,
+# organisations), the rows of any sheet (blank ones included), its cells, the
+# cells of one row and its XML elements in all (styles and the rest).
 MAX_XLSX_UNPACKED_BYTES = 25 * MAX_BYTES
+MAX_XLSX_SHARED_STRINGS = 5 * MAX_ROWS
+MAX_XLSX_CELLS = 10 * MAX_ROWS
+MAX_XLSX_ROW_CELLS = 1_000
+MAX_XLSX_ELEMENTS = 100 * MAX_ROWS
 
 EMAIL, NAME, ORGANISATION, LEVEL = "email", "name", "organisation", "level"
 COLUMNS = (EMAIL, NAME, ORGANISATION, LEVEL)
@@ -241,6 +252,7 @@ def _read_xlsx(data: bytes) -> _Table:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
                 raise _FileError(_too_large())
+            _check_counts(count_workbook(archive, enough=_beyond_any_list))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "Workbook contains no default style"
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -270,6 +282,35 @@ def _read_xlsx(data: bytes) -> _Table:
         if workbook is not None:
             workbook.close()
     return table
+
+
+def _too_much(counts: WorkbookCounts) -> bool:
+    return (
+        counts.shared_strings > MAX_XLSX_SHARED_STRINGS
+        or counts.cells > MAX_XLSX_CELLS
+        or counts.row_cells > MAX_XLSX_ROW_CELLS
+        or counts.elements > MAX_XLSX_ELEMENTS
+    )
+
+
+def _beyond_any_list(counts: WorkbookCounts) -> bool:
+    return counts.rows > MAX_ROWS + MAX_BLANK_ROWS or _too_much(counts)
+
+
+def _check_counts(counts: WorkbookCounts) -> None:
+    """Refuse a workbook whose counts (see workbook_counts) are beyond any participant list's."""
+    if counts.rows > MAX_ROWS + MAX_BLANK_ROWS:
+        raise _FileError(_too_many_rows_with_blanks())
+    if _too_much(counts):
+        logger.info("Participant file: workbook refused unread: %s", counts)
+        raise _FileError(
+            _(
+                "The workbook holds far more than a list of %(rows)s participants needs (cells, texts or "
+                "formatting), so it was not read. Copy the participant columns into a new workbook, or save "
+                "them as CSV, and upload that."
+            )
+            % {"rows": _grouped(MAX_ROWS)}
+        )
 
 
 def _cell_text(value) -> str:
@@ -307,9 +348,13 @@ def _collect(
         if header is None:
             raise _FileError(_("The file has no participants."))
     limit = MAX_ROWS
-    rows = []
+    rows: list[tuple[int, list[str]]] = []
+    blank = 0
     for line, cells in records:
         if _is_blank(cells):
+            blank += 1
+            if blank + len(rows) > MAX_ROWS + MAX_BLANK_ROWS:
+                raise _FileError(_too_many_rows_with_blanks())
             continue
         rows.append((line, cells))
         if len(rows) > limit:
@@ -425,6 +470,13 @@ def _clean_level(raw: str) -> tuple[str, str]:
 
 def _too_large() -> str:
     return _("The file is too large: at most %(megabytes)s MB.") % {"megabytes": _grouped(MAX_BYTES // 2**20)}
+
+
+def _too_many_rows_with_blanks() -> str:
+    return _(
+        "The file has more than %(count)s rows, empty rows included. Delete the empty rows below the list "
+        "and upload it again."
+    ) % {"count": _grouped(MAX_ROWS + MAX_BLANK_ROWS)}
 
 
 def _unreadable() -> str:
