@@ -468,6 +468,9 @@ if not DEBUG:
 
 # Every handler hides the token of an official's link (msi_survey/logs.py);
 # Django's own loggers write through these handlers instead of their defaults.
+# Error reports (emails to ADMINS, the debug page) blank variables named like tokens and secrets.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "msi_survey.logs.ReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -482,7 +485,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["hide_links"]},
         "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["hide_links"]},
         "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
+            "class": "msi_survey.logs.HideLinksInMail",
             "filters": ["require_debug_false", "hide_links"],
         },
     },

@@ -52,6 +52,29 @@ def test_it_removes_personal_data_and_keeps_the_numbers(finished):
     assert finished.personal_data_purged_at is not None
 
 
+def test_the_audit_log_keeps_who_changed_an_address_but_not_the_addresses(finished, django_user_model):
+    from surveys.accounts import AuditEvent
+
+    from .conftest import make_survey
+
+    lead = django_user_model.objects.create_user("lead", "lead@example.se", "x")
+    alice = Participant.objects.get(email="alice@kommun.example.se")
+    other = make_participant(make_survey(slug="annan"), region=make_region(code="gotland"), email="eve@example.se")
+    for participant in (alice, other):
+        AuditEvent.objects.create(
+            kind=AuditEvent.Kind.ADDRESS_CHANGED,
+            user=lead,
+            detail=f"participant {participant.pk} (norrbotten): old@example.se → {participant.email}; new link",
+        )
+
+    purge_personal_data(survey=finished)
+    purged = AuditEvent.objects.get(detail__startswith=f"participant {alice.pk} ")
+    assert purged.detail == f"participant {alice.pk} (norrbotten): addresses removed with the survey's personal data"
+    assert purged.user == lead
+    kept = AuditEvent.objects.get(detail__startswith=f"participant {other.pk} ")
+    assert "eve@example.se" in kept.detail  # another survey's purge is its own
+
+
 def test_running_it_twice_is_safe(finished):
     purge_personal_data(survey=finished)
     assert purge_personal_data(survey=finished) == 0

@@ -275,3 +275,35 @@ def test_personal_links_stay_out_of_the_sites_log(client, participant):
     assert "Odd request to /s/…/tack/?x=1" in written
     assert participant.token not in written
     assert "Not Found: /results/comments/publish/…/" in written and "secretsignature" not in written
+
+
+def test_error_emails_to_admins_carry_no_personal_link(participant, settings, rf):
+    import logging
+    import sys
+
+    from django.core import mail
+
+    from msi_survey.logs import HideLinksInMail
+
+    settings.ADMINS = [("Drift", "drift@example.se")]
+    token = participant.token
+    request = rf.get(f"/s/{token}/?from=/s/{token}/", HTTP_REFERER=f"https://enkat.example.se/s/{token}/")
+
+    def view(request, token):
+        raise RuntimeError(f"broke on /s/{token}/")
+
+    try:
+        view(request, token)
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    record = logging.makeLogRecord(
+        {"msg": "Internal Server Error: %s", "args": (request.path,), "levelname": "ERROR", "exc_info": exc_info}
+    )
+    record.request = request
+    HideLinksInMail(include_html=True).emit(record)
+    (message,) = mail.outbox
+    html = message.alternatives[0][0]
+    assert "Internal Server Error: /s/…/" in message.subject and "/s/…/" in message.body
+    for text in (message.subject, message.body, html):
+        assert token not in text
+    assert "broke on /s/…/" in message.body and "********" in message.body  # the variable `token` is blanked

@@ -1,8 +1,10 @@
+import re
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from surveys.accounts import AuditEvent
 from surveys.models import Bounce, OutgoingEmail, Participant, ParticipantImport, Survey
 
 
@@ -36,6 +38,7 @@ def purge_personal_data(*, survey: Survey, now: datetime | None = None) -> int:
     Bounce.objects.filter(email__participant__survey=survey).exclude(address="", server_text="").update(
         address="", server_text=""
     )
+    _forget_audited_addresses(survey)
     # Readers' comments stay; their writers' addresses go with the rest.
     from results.comments.services import forget_addresses
 
@@ -44,6 +47,24 @@ def purge_personal_data(*, survey: Survey, now: datetime | None = None) -> int:
         survey.personal_data_purged_at = now
         survey.save(update_fields=["personal_data_purged_at"])
     return cleared
+
+
+AUDITED_CHANGE = re.compile(r"^participant (\d+) (\([^)]*\)): ")
+
+
+def _forget_audited_addresses(survey: Survey) -> None:
+    """The audit log keeps who changed a participant's address and when; the old and new address go."""
+    ids = set(Participant.objects.filter(survey=survey).values_list("pk", flat=True))
+    events = AuditEvent.objects.filter(kind=AuditEvent.Kind.ADDRESS_CHANGED).exclude(detail__endswith=REMOVED)
+    for event in events.only("pk", "detail").iterator():
+        match = AUDITED_CHANGE.match(event.detail)
+        if match and int(match.group(1)) in ids:
+            AuditEvent.objects.filter(pk=event.pk).update(
+                detail=f"participant {match.group(1)} {match.group(2)}: {REMOVED}"
+            )
+
+
+REMOVED = "addresses removed with the survey's personal data"
 
 
 def purge_due_surveys(*, now: datetime | None = None) -> list[str]:
