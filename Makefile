@@ -31,7 +31,7 @@ run: setup
 	$(BIN)/python manage.py load_msi_demo --links 3
 	@echo
 	@echo "Site:   $(SITE_URL)/"
-	@echo "Log in: $(SITE_URL)/accounts/login/ (accounts above; staff also at /admin/)"
+	@echo "Log in: $(SITE_URL)/accounts/login/ (accounts above; staff then find the admin at /admin/)"
 	@echo "Emails: written as files to var/mail/ by the Celery worker"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 
 class AuthenticatedHttpRequest(HttpRequest):
-    """The request of a view behind login_required or staff_member_required: its user is signed in."""
+    """The request of a view behind login_required or staff_required: its user is signed in."""
 
     user: User
 

@@ -1,11 +1,11 @@
 from allauth.account import views as account_views
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from msi_survey import views as site_views
 from msi_survey.accounts import oidc
 from msi_survey.accounts import views as account_site_views
+from msi_survey.permissions import admin_login
 
 urlpatterns = [
     path("", site_views.home, name="home"),
@@ -24,8 +24,9 @@ urlpatterns = [
     path("accounts/oidc/<str:provider_id>/login/callback/", oidc.callback),
     path("accounts/2fa/authenticate/", account_site_views.authenticate, name="mfa_authenticate"),
     path("accounts/", include("allauth.urls")),
-    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]
 
+handler403 = "msi_survey.views.permission_denied"
 handler500 = "msi_survey.views.server_error"

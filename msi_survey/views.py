@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
+from msi_survey.permissions import NoRegion, StaffOnly
 from surveys.models import Survey
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,25 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "purge_after_days": survey.purge_after_days if survey else None,
             "comment_email_days": settings.COMMENT_EMAIL_DAYS,
         },
+    )
+
+
+@requires_csrf_token
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Our own 403 page: what the signed-in person lacks, and where their own pages are."""
+    from surveys.distribution.access import regions_for
+
+    user = request.user
+    return render(
+        request,
+        "403.html",
+        {
+            "staff_only": isinstance(exception, StaffOnly),
+            "no_region": isinstance(exception, NoRegion),
+            "leads": user.is_authenticated and not user.is_staff and regions_for(user).exists(),
+            "is_staff": user.is_authenticated and user.is_staff,
+        },
+        status=403,
     )
 
 

@@ -12,7 +12,6 @@ from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from msi_survey.http import AuthenticatedHttpRequest
+from msi_survey.permissions import staff_required
 from surveys.models import RankedArea, Survey
 
 from . import charts
@@ -148,7 +148,7 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@staff_member_required
+@staff_required
 def preview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     data = results_as_published(survey)
@@ -157,7 +157,7 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
     return allow_players(response, data["commentary"])
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
@@ -262,7 +262,7 @@ class _Echo:
         return value
 
 
-@staff_member_required
+@staff_required
 def responses_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """
     Every anonymous answer, one row per response: region, level and the

@@ -257,3 +257,19 @@ def test_staff_read_the_sending_queue(page, live_server, setting, settings):
     check(page, "staff-sending-queue")
     page.set_viewport_size({"width": 390, "height": 844})
     check(page, "staff-sending-queue-phone")
+
+
+def test_a_lead_at_a_staff_page_reads_why_and_where_to_go(page, live_server, setting):
+    survey, _region = setting
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_label("Användarnamn").fill("lead-norrbotten")
+    page.get_by_label("Lösenord").fill("a-good-password-42")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.locator("h1")).to_have_text("Översikt")
+    for path in ("/admin/", reverse("results:preview", args=[survey.slug])):
+        response = page.goto(live_server.url + path)
+        assert response is not None and response.status == 403, path
+        expect(page.locator("h1")).to_have_text("Ingen behörighet till sidan")
+    check(page, "lead-403")
+    page.get_by_role("link", name="Till dina regioner").click()
+    expect(page.locator("h1")).to_have_text("Översikt")

@@ -148,9 +148,11 @@ def test_an_import_of_another_region_is_a_404_through_ones_own_region(client, al
     assert client.post(url("import_preview", survey, regions[0], skane_import.pk)).status_code == 404
 
 
-def test_a_user_who_leads_nothing_gets_404s(client, charlie, survey, regions, people, skane_import):
+def test_a_user_who_leads_nothing_is_told_so_and_gets_404s_for_regions(
+    client, charlie, survey, regions, people, skane_import
+):
     client.force_login(charlie)
-    assert client.get(reverse("lead:dashboard")).status_code == 404
+    assert client.get(reverse("lead:dashboard")).status_code == 403  # "your account leads no region yet"
     for method, address in lead_urls(survey, regions[0], people["anna"], skane_import.pk):
         assert getattr(client, method)(address).status_code == 404, (method, address)
 

@@ -334,7 +334,7 @@ def test_staff_see_the_whole_queue(client, db, time_machine):
     lead = User.objects.create_user("lead", password="pw-for-tests-only")
     make_region().leads.add(lead)
     client.force_login(lead)
-    assert client.get(reverse("lead:sending")).status_code == 404
+    assert client.get(reverse("lead:sending")).status_code == 403
 
 
 def test_staff_can_end_a_pause_by_hand_in_the_admin(client, db):

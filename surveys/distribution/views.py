@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from msi_survey.http import AuthenticatedHttpRequest
+from msi_survey.permissions import NoRegion, staff_required
 from surveys.models import Bounce, EmailKind, OutgoingEmail, Participant, ParticipantImport, Region, Survey
 
 from . import bounces, queueing, selectors
@@ -59,7 +60,7 @@ def _region_url(survey: Survey, region: Region) -> HttpResponseRedirect:
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     regions = list(regions_for(request.user).order_by("name"))
     if not regions:
-        raise Http404
+        raise NoRegion
     surveys = []
     for survey in Survey.objects.order_by("-opens_at"):
         counts = selectors.region_counts(survey, regions)
@@ -420,11 +421,9 @@ def _confirm_send(
     )
 
 
-@login_required
+@staff_required
 def sending_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Staff only: the whole queue, what went against each limit, and what holds sending now."""
-    if not request.user.is_staff:
-        raise Http404
     return render(request, "surveys/lead/sending.html", {"overview": selectors.sending_overview(now=timezone.now())})
 
 

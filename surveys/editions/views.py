@@ -1,19 +1,20 @@
 """Staff: start the next edition of a survey."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from msi_survey.permissions import staff_required
+
 from ..models import Survey
 from .forms import NewEditionForm, suggested
 from .services import COPIED_FIELDS, SlugTaken, new_edition
 
 
-@staff_member_required
+@staff_required
 def new(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.has_perm("surveys.add_survey"):
         raise PermissionDenied
