@@ -17,7 +17,6 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 

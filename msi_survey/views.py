@@ -25,7 +25,10 @@ def home(request: HttpRequest) -> HttpResponse:
     survey = Survey.objects.order_by("-opens_at").first()
     # The editions before it whose results are published, newest first.
     earlier = (
-        Survey.objects.filter(snapshots__isnull=False).exclude(pk=survey.pk).distinct().order_by("-opens_at")
+        Survey.objects.filter(snapshots__isnull=False, snapshots__withdrawn_at__isnull=True)
+        .exclude(pk=survey.pk)
+        .distinct()
+        .order_by("-opens_at")
         if survey
         else Survey.objects.none()
     )

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -22,11 +23,21 @@ class CommentaryAdmin(admin.ModelAdmin):
 
 @admin.register(Snapshot)
 class SnapshotAdmin(ReadOnlyAdmin):
-    """Published versions are a record: readable, never changed or removed."""
+    """Published versions are a record: readable, never changed or removed; withdrawn on the site's own page."""
 
-    list_display = ["survey", "version", "published_at", "published_by"]
-    list_filter = ["survey"]
-    readonly_fields = ["survey", "version", "published_at", "published_by", "data"]
+    list_display = ["survey", "version", "published_at", "published_by", "withdrawn_at", "withdraw_link"]
+    list_filter = ["survey", ("withdrawn_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [
+        "survey", "version", "published_at", "published_by", "withdrawn_at", "withdrawn_by", "withdrawal_reason",
+        "withdraw_link", "data",
+    ]  # fmt: skip
+
+    @admin.display(description=_("withdraw"))
+    def withdraw_link(self, obj):
+        if obj.withdrawn_at is not None:
+            return "–"
+        url = reverse("results:withdraw", args=[obj.survey.slug, obj.version])
+        return format_html('<a href="{}">{}</a>', url, _("Withdraw…"))
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -24,12 +24,14 @@ fragments of layer 2: the readers' comments, which comments_changed() moves
 on when a comment is approved or removed, and the pointer to a newer
 edition, which newer_edition_published() moves on.
 
-Layers 1 and 2 are keyed by the survey's latest version, kept under
-latest_version_key(slug). publish_snapshot() moves it on with
-version_published() once its transaction commits, so a new version shows at
-once; the older entries are never read again and expire after
-PUBLISHED_PAGE_SECONDS. Where the cache has lost the latest version (a
-restart, an eviction), the pages say it again with remember_latest().
+Layers 1 and 2 are keyed by the survey's publication state (its newest
+version, and how many versions are withdrawn: publication_state()), kept
+under latest_version_key(slug). publish_snapshot() and withdraw_snapshot()
+move it on with publication_changed() once their transaction commits, so a
+new or withdrawn version shows at once; the older entries are never read
+again and expire after PUBLISHED_PAGE_SECONDS. Where the cache has lost the
+state (a restart, an eviction), the pages say it again with
+remember_latest().
 """
 
 import time
@@ -38,6 +40,7 @@ from functools import lru_cache, wraps
 
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache, caches
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -52,14 +55,30 @@ def latest_version_key(slug: str) -> str:
     return f"results-latest:{slug}"
 
 
-def version_published(slug: str, version: int) -> None:
-    """Move the survey's pages on to `version` (call after the publication has committed)."""
-    cache.set(latest_version_key(slug), version, PUBLISHED_PAGE_SECONDS)
+def publication_state(newest: int, withdrawn: int) -> str:
+    """
+    What the survey's pages depend on of its versions, as a key: "3" for
+    three versions, "3w1" when one of them is withdrawn. Versions and
+    withdrawals only ever grow, so a state never comes back.
+    """
+    return f"{newest}w{withdrawn}" if withdrawn else str(newest)
 
 
-def remember_latest(slug: str, version: int) -> None:
-    """Say the latest version again where the cache has lost it; never moves it back."""
-    cache.add(latest_version_key(slug), version, PUBLISHED_PAGE_SECONDS)
+def publication_changed(slug: str) -> None:
+    """Move the survey's pages on after a version was published or withdrawn (call after the commit)."""
+    counts = Snapshot.objects.filter(survey__slug=slug).aggregate(
+        newest=Max("version"), withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False))
+    )
+    cache.set(
+        latest_version_key(slug),
+        publication_state(counts["newest"] or 0, counts["withdrawn"]),
+        PUBLISHED_PAGE_SECONDS,
+    )
+
+
+def remember_latest(slug: str, state: str) -> None:
+    """Say the publication state again where the cache has lost it; never moves it back."""
+    cache.add(latest_version_key(slug), state, PUBLISHED_PAGE_SECONDS)
 
 
 def comments_key(slug: str) -> str:

@@ -212,7 +212,7 @@ def _published_side(survey: Survey) -> Side | None:
 
 
 def _latest_snapshot(survey: Survey) -> Snapshot | None:
-    return Snapshot.objects.filter(survey=survey).order_by("-version").first()
+    return Snapshot.objects.public().filter(survey=survey).order_by("-version").first()
 
 
 def _previous_side(previous: Survey) -> tuple[Side | None, Snapshot | None]:
@@ -234,7 +234,7 @@ def previous_edition(survey: Survey) -> Survey | None:
         return None
     return (
         Survey.objects.filter(series_id=survey.series_id, opens_at__lt=survey.opens_at)
-        .filter(Q(snapshots__isnull=False) | Q(published_figures__isnull=False))
+        .filter(Q(snapshots__withdrawn_at__isnull=True, snapshots__isnull=False) | Q(published_figures__isnull=False))
         .distinct()
         .order_by("-opens_at")
         .first()
@@ -246,7 +246,12 @@ def latest_edition(survey: Survey) -> Survey | None:
     if survey.series_id is None:
         return None
     return (
-        Survey.objects.filter(series_id=survey.series_id, opens_at__gt=survey.opens_at, snapshots__isnull=False)
+        Survey.objects.filter(
+            series_id=survey.series_id,
+            opens_at__gt=survey.opens_at,
+            snapshots__isnull=False,
+            snapshots__withdrawn_at__isnull=True,
+        )
         .distinct()
         .order_by("-opens_at")
         .first()

@@ -31,7 +31,19 @@ def validate_phone(value: str) -> None:
         raise ValidationError(_("Write the phone number with digits, spaces and dashes, such as 070-123 45 67."))
 
 
+class SnapshotQuerySet(models.QuerySet):
+    def public(self):
+        """The versions visitors may see: every one not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
+
 class Snapshot(models.Model):
+    """
+    A published version of a survey's results, frozen. A version is never
+    changed or deleted; staff may withdraw it (with a reason, shown to
+    visitors), and the pages then show the latest version not withdrawn.
+    """
+
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("survey"))
     version = models.PositiveIntegerField(_("version"))
     published_at = models.DateTimeField(_("published at"))
@@ -39,6 +51,13 @@ class Snapshot(models.Model):
         "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("published by")
     )
     data = models.JSONField(_("results"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("withdrawn by")
+    )
+    withdrawal_reason = models.TextField(_("why it was withdrawn"), blank=True)
+
+    objects = SnapshotQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("published snapshot")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<slug:slug>/comments/", comment_views.comments, name="comments"),
     path("<slug:slug>/comments/challenge/", comment_views.challenge, name="comment_challenge"),
     path("<slug:slug>/v<int:number>/", views.version, name="version"),
+    path("<slug:slug>/v<int:number>/withdraw/", views.withdraw, name="withdraw"),
     path("<slug:slug>/v<int:number>/<slug:code>/", views.region, name="region_version"),
     path("<slug:slug>/<slug:code>/", views.region, name="region"),
 ]

@@ -7,6 +7,7 @@ the publication. Staff also see live results with a preview banner.
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from typing import Any
@@ -17,40 +18,90 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from msi_survey.http import AuthenticatedHttpRequest
 from msi_survey.permissions import staff_required
 from surveys.models import RankedArea, Survey
 
 from . import charts
-from .cache import fragment_seconds, frozen_data, remember_latest, whole_page_for_visitors
+from .cache import fragment_seconds, frozen_data, publication_state, remember_latest, whole_page_for_visitors
 from .comments.views import discussion_context
 from .comparison import latest_edition
 from .contacts import contacts_for_page
+from .forms import WithdrawForm
 from .models import Snapshot, localized
-from .services import AlreadyPublished, publish_snapshot, results_as_published
+from .services import AlreadyPublished, changes_since, publish_snapshot, results_as_published, withdraw_snapshot
 from .snapshot import AreaRow, Results
 from .video import allow_players
 
 
-def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list[tuple[int, datetime]]]:
+@dataclass
+class Publication:
+    """What is published of a survey: the version to show, the others, and those withdrawn."""
+
+    survey: Survey
+    snapshot: Snapshot | None  # None when every version is withdrawn
+    versions: list[tuple[int, datetime]]  # the versions not withdrawn, newest first
+    withdrawn: list[Snapshot]  # newest first
+    newest: int  # the highest version number, withdrawn or not
+    every: list[Snapshot]  # every version, newest first
+
+
+class Withdrawn(Http404):
+    """The version asked for is withdrawn, or every version is: the view shows why (410)."""
+
+    def __init__(self, publication: Publication, asked: Snapshot | None):
+        super().__init__("withdrawn")
+        self.publication = publication
+        self.asked = asked
+
+
+def _publication(slug: str, version: int | None = None) -> Publication:
     """
-    The survey, the snapshot asked for (the latest by default) and the list
-    of versions, in one query; 404 if unpublished. The snapshot's numbers are
-    not loaded here: frozen_data() reads them when a page needs them.
+    The survey's versions in one query, and the one asked for (the latest
+    not withdrawn by default); 404 if nothing was ever published, Withdrawn
+    if what was asked for is withdrawn. The snapshots' numbers are not
+    loaded here: frozen_data() reads them when a page needs them.
     """
     snapshots = list(
         Snapshot.objects.filter(survey__slug=slug).select_related("survey").defer("data").order_by("-version")
     )
     if not snapshots:
         raise Http404
-    remember_latest(slug, snapshots[0].version)
-    wanted = version if version is not None else snapshots[0].version
-    snapshot = next((s for s in snapshots if s.version == wanted), None)
-    if snapshot is None:
-        raise Http404
-    return snapshot.survey, snapshot, [(s.version, s.published_at) for s in snapshots]
+    withdrawn = [s for s in snapshots if s.withdrawn_at is not None]
+    public = [s for s in snapshots if s.withdrawn_at is None]
+    remember_latest(slug, publication_state(snapshots[0].version, len(withdrawn)))
+    if version is None:
+        snapshot = public[0] if public else None
+    else:
+        snapshot = next((s for s in snapshots if s.version == version), None)
+        if snapshot is None:
+            raise Http404
+    publication = Publication(
+        survey=snapshots[0].survey,
+        snapshot=snapshot,
+        versions=[(s.version, s.published_at) for s in public],
+        withdrawn=withdrawn,
+        newest=snapshots[0].version,
+        every=snapshots,
+    )
+    if snapshot is None or snapshot.withdrawn_at is not None:
+        raise Withdrawn(publication, snapshot)
+    return publication
+
+
+def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list[tuple[int, datetime]]]:
+    """The survey, the version to show and the versions not withdrawn (for downloads: a withdrawn one is a 404)."""
+    publication = _publication(slug, version)
+    assert publication.snapshot is not None
+    return publication.survey, publication.snapshot, publication.versions
+
+
+def _withdrawn_page(request: HttpRequest, error: Withdrawn) -> HttpResponse:
+    publication = error.publication
+    title = localized({"title_sv": publication.survey.title_sv, "title_en": publication.survey.title_en}, "title")
+    context = {"survey": publication.survey, "title": title, "asked": error.asked, "publication": publication}
+    return render(request, "results/withdrawn.html", context, status=410)
 
 
 def _context(
@@ -60,6 +111,8 @@ def _context(
     snapshot: Snapshot | None = None,
     versions: Sequence[tuple[int, datetime]] = (),
     preview: bool = False,
+    withdrawn: Sequence[Snapshot] = (),
+    newest: int = 0,
 ) -> dict[str, Any]:
     national = data["national"]
     areas = national["areas"] or []
@@ -93,6 +146,11 @@ def _context(
         "published_at": parse_datetime(data["published_at"]) if data.get("published_at") else None,
         "versions": versions,
         "latest_version": versions[0][0] if versions else 0,
+        # The highest version number, withdrawn or not: the next is one more.
+        "newest_version": newest,
+        "withdrawn": withdrawn,
+        # What the cached fragments depend on of the versions (results/cache.py).
+        "publication": publication_state(newest, len(withdrawn)),
         "preview": preview,
         "cache_seconds": fragment_seconds(preview=preview),
         "points": data["survey"]["points"],
@@ -101,35 +159,55 @@ def _context(
     }
 
 
+def _published_context(publication: Publication) -> dict[str, Any]:
+    assert publication.snapshot is not None
+    data = frozen_data(publication.snapshot)
+    return _context(
+        publication.survey,
+        data,
+        snapshot=publication.snapshot,
+        versions=publication.versions,
+        withdrawn=publication.withdrawn,
+        newest=publication.newest,
+    )
+
+
 @whole_page_for_visitors
 def national(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        survey, snapshot, versions = _snapshot(slug)
+        publication = _publication(slug)
+    except Withdrawn as error:
+        return _withdrawn_page(request, error)
     except Http404:
         if request.user.is_staff and Survey.objects.filter(slug=slug).exists():
             return redirect("results:preview", slug=slug)
         raise
-    data = frozen_data(snapshot)
-    context = _context(survey, data, snapshot=snapshot, versions=versions)
-    context.update(discussion_context(survey, versions))
-    return allow_players(render(request, "results/national.html", context), data.get("commentary", []))
+    context = _published_context(publication)
+    context.update(discussion_context(publication.survey, publication.versions))
+    return allow_players(render(request, "results/national.html", context), context["data"].get("commentary", []))
 
 
 @whole_page_for_visitors
 def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    survey, snapshot, versions = _snapshot(slug, number)
-    data = frozen_data(snapshot)
-    response = render(request, "results/national.html", _context(survey, data, snapshot=snapshot, versions=versions))
-    return allow_players(response, data.get("commentary", []))
+    try:
+        publication = _publication(slug, number)
+    except Withdrawn as error:
+        return _withdrawn_page(request, error)
+    context = _published_context(publication)
+    response = render(request, "results/national.html", context)
+    return allow_players(response, context["data"].get("commentary", []))
 
 
 @whole_page_for_visitors
 def region(request: HttpRequest, slug: str, code: str, number: int | None = None) -> HttpResponse:
-    survey, snapshot, versions = _snapshot(slug, number)
-    block = next((r for r in frozen_data(snapshot)["regions"] if r["code"] == code), None)
+    try:
+        publication = _publication(slug, number)
+    except Withdrawn as error:
+        return _withdrawn_page(request, error)
+    context = _published_context(publication)
+    block = next((r for r in context["data"]["regions"] if r["code"] == code), None)
     if block is None:
         raise Http404
-    context = _context(survey, frozen_data(snapshot), snapshot=snapshot, versions=versions)
     context["region"] = block
     context["contact_groups"] = contacts_for_page(context["data"].get("contacts", []), code)
     if not block["suppressed"]:
@@ -140,11 +218,20 @@ def region(request: HttpRequest, slug: str, code: str, number: int | None = None
 
 @whole_page_for_visitors
 def versions(request: HttpRequest, slug: str) -> HttpResponse:
-    survey, snapshot, versions = _snapshot(slug)
+    try:
+        publication = _publication(slug)
+    except Withdrawn as error:
+        publication = error.publication
+    survey = publication.survey
     return render(
         request,
         "results/versions.html",
-        {"survey": survey, "title": localized(frozen_data(snapshot)["survey"], "title"), "versions": versions},
+        {
+            "survey": survey,
+            "title": localized({"title_sv": survey.title_sv, "title_en": survey.title_en}, "title"),
+            "snapshots": publication.every,
+            "latest_version": publication.versions[0][0] if publication.versions else 0,
+        },
     )
 
 
@@ -152,29 +239,92 @@ def versions(request: HttpRequest, slug: str) -> HttpResponse:
 def preview(request: HttpRequest, slug: str) -> HttpResponse:
     survey = get_object_or_404(Survey, slug=slug)
     data = results_as_published(survey)
-    versions = list(Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", "published_at"))
-    response = render(request, "results/national.html", _context(survey, data, versions=versions, preview=True))
-    return allow_players(response, data["commentary"])
+    snapshots = list(Snapshot.objects.filter(survey=survey).defer("data").order_by("-version"))
+    context = _context(
+        survey,
+        data,
+        versions=[(s.version, s.published_at) for s in snapshots if s.withdrawn_at is None],
+        preview=True,
+        withdrawn=[s for s in snapshots if s.withdrawn_at is not None],
+        newest=snapshots[0].version if snapshots else 0,
+    )
+    return allow_players(render(request, "results/national.html", context), data["commentary"])
 
 
 @staff_required
-@require_POST
 def publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """
+    GET: what publishing now would make public (the version number, the
+    answers counted, what changed since the version visitors see now), with
+    the button. POST from that page publishes; anything else leads back to it.
+    """
     survey = get_object_or_404(Survey, slug=slug)
-    try:
-        based_on = int(request.POST.get("based_on", ""))
-    except ValueError:
-        messages.error(request, _("The form was out of date. Look at the preview again before publishing."))
-        return redirect("results:preview", slug=slug)
-    try:
-        snapshot = publish_snapshot(survey=survey, user=request.user, based_on=based_on)
-    except AlreadyPublished as error:
-        messages.info(
-            request, _("Version %(n)s was already published; nothing new was published.") % {"n": error.latest.version}
-        )
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        try:
+            based_on = int(request.POST.get("based_on", ""))
+        except ValueError:
+            messages.error(request, _("The form was out of date. Look at the preview again before publishing."))
+            return redirect("results:preview", slug=slug)
+        try:
+            snapshot = publish_snapshot(survey=survey, user=request.user, based_on=based_on, request=request)
+        except AlreadyPublished as error:
+            messages.info(
+                request,
+                _("Version %(n)s was already published; nothing new was published.") % {"n": error.latest.version},
+            )
+            return redirect("results:national", slug=slug)
+        messages.success(request, _("Version %(n)s is published.") % {"n": snapshot.version})
         return redirect("results:national", slug=slug)
-    messages.success(request, _("Version %(n)s is published.") % {"n": snapshot.version})
-    return redirect("results:national", slug=slug)
+    if request.method == "POST":
+        return redirect("results:publish", slug=slug)
+    data = results_as_published(survey)
+    newest = Snapshot.objects.filter(survey=survey).order_by("-version").values_list("version", flat=True).first()
+    shown = Snapshot.objects.public().filter(survey=survey).order_by("-version").first()
+    return render(
+        request,
+        "results/publish.html",
+        {
+            "survey": survey,
+            "title": localized(data["survey"], "title"),
+            "version": (newest or 0) + 1,
+            "based_on": newest or 0,
+            "national": data["national"],
+            "shown": shown,
+            "changes": changes_since(frozen_data(shown), data) if shown else None,
+            "commentary_blocks": len(data.get("commentary", [])),
+        },
+    )
+
+
+@staff_required
+def withdraw(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
+    """Withdraw a published version, with a reason that visitors read; it stays stored."""
+    snapshot = get_object_or_404(
+        Snapshot.objects.select_related("survey").defer("data"), survey__slug=slug, version=number
+    )
+    survey = snapshot.survey
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if snapshot.withdrawn_at is None and form.is_valid():
+        withdraw_snapshot(snapshot=snapshot, user=request.user, reason=form.cleaned_data["reason"], request=request)
+        messages.success(request, _("Version %(n)s is withdrawn.") % {"n": number})
+        return redirect("results:versions", slug=slug)
+    after = (
+        Snapshot.objects.public().filter(survey=survey).exclude(pk=snapshot.pk).order_by("-version").first()
+        if snapshot.withdrawn_at is None
+        else None
+    )
+    return render(
+        request,
+        "results/withdraw.html",
+        {
+            "survey": survey,
+            "title": localized({"title_sv": survey.title_sv, "title_en": survey.title_en}, "title"),
+            "snapshot": snapshot,
+            "after": after,
+            "form": form,
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
 
 
 def _csv_response(filename: str) -> HttpResponse:

@@ -26,6 +26,8 @@ class AuditEvent(models.Model):
         STAFF_REMOVED = "staff_removed", _("no longer staff")
         DEACTIVATED = "deactivated", _("account closed")
         ADDRESS_CHANGED = "address_changed", _("participant's address changed")
+        RESULTS_PUBLISHED = "results_published", _("results published")
+        RESULTS_WITHDRAWN = "results_withdrawn", _("published results withdrawn")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)

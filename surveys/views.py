@@ -118,7 +118,8 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     # The results link leads to the latest published version: say which, and
     # when, since an answer given after it is not in it.
     published = (
-        Snapshot.objects.filter(survey=participant.survey)
+        Snapshot.objects.public()
+        .filter(survey=participant.survey)
         .order_by("-version")
         .values("version", "published_at")
         .first()

@@ -7,13 +7,15 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from results.models import Commentary, Snapshot
 from results.selectors import build_results
 from results.services import AlreadyPublished, publish_snapshot
-from surveys.models import Participant, RankedArea, Response
+from surveys.accounts import AuditEvent
+from surveys.models import Participant, RankedArea, Region, Response
 
 from .conftest import make_region, make_survey, national_areas
 
@@ -190,23 +192,118 @@ def test_staff_preview_live_results_and_publish(client, small, staff):
         "results:preview", args=[small.slug]
     )
     page = client.get(reverse("results:preview", args=[small.slug])).content.decode()
-    assert "Förhandsvisning" in page
-    response = client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0})
+    assert "Förhandsvisning" in page and reverse("results:publish", args=[small.slug]) in page
+    # The button leads to a confirmation; a post without it publishes nothing.
+    confirm = client.get(reverse("results:publish", args=[small.slug])).content.decode()
+    assert "Publicera version 1" in confirm and "första versionen" in confirm
+    assert client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0}).status_code == 302
+    assert Snapshot.objects.count() == 0
+    response = client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0, "confirm": "1"})
     assert response.status_code == 302
     snapshot = Snapshot.objects.get()
     assert snapshot.version == 1 and snapshot.published_by == staff
+    event = AuditEvent.objects.get(kind="results_published")
+    assert event.user == staff and event.detail.startswith(f"{small.slug} v1: ")
     # A double click: one version.
-    client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0})
+    client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0, "confirm": "1"})
     assert Snapshot.objects.count() == 1
     # A tampered form publishes nothing.
-    client.post(reverse("results:publish", args=[small.slug]), {"based_on": "x"})
+    client.post(reverse("results:publish", args=[small.slug]), {"based_on": "x", "confirm": "1"})
     assert Snapshot.objects.count() == 1
+
+
+def publish(client, survey, based_on):
+    return client.post(reverse("results:publish", args=[survey.slug]), {"based_on": based_on, "confirm": "1"})
+
+
+def test_the_confirmation_says_what_changes_since_the_version_visitors_see(
+    client, small, staff, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(client, small, 0)
+    south = Region.objects.get(code="south")
+    for _ in range(6):
+        answer(small, south, "kommun", "d", "c")
+    page = client.get(reverse("results:publish", args=[small.slug])).content.decode()
+    assert "Publicera version 2" in page
+    assert "Räknade svar</dt>\n  <dd>14 (8 i version 1)" in page
+    assert "Vad som ändras sedan version 1" in page and "Område D: plats 3 → 1" in page
+
+
+def test_a_withdrawn_version_stays_stored_and_visitors_see_the_one_before_with_a_note(
+    client, small, staff, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(client, small, 0)
+        publish(client, small, 1)
+    visitor = Client()
+    assert "Version 2, publicerad" in visitor.get(reverse("results:national", args=[small.slug])).content.decode()
+
+    form = client.get(reverse("results:withdraw", args=[small.slug, 2])).content.decode()
+    assert "de ser version 1 i stället" in form
+    refused = client.post(reverse("results:withdraw", args=[small.slug, 2]), {"reason": "  "})
+    assert refused.status_code == 400 and "Skriv varför versionen dras tillbaka" in refused.content.decode()
+    assert Snapshot.objects.public().count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(reverse("results:withdraw", args=[small.slug, 2]), {"reason": "Fel <b>i</b> Syd."})
+    assert done.status_code == 302
+    again = client.post(reverse("results:withdraw", args=[small.slug, 2]), {"reason": "igen"})  # a double click
+    assert again.status_code == 200 and Snapshot.objects.get(version=2).withdrawal_reason == "Fel <b>i</b> Syd."
+
+    # Visitors (the cached page too) see version 1 and why version 2 went.
+    page = visitor.get(reverse("results:national", args=[small.slug])).content.decode()
+    assert "Version 1, publicerad" in page
+    assert "Version 2 drogs tillbaka den" in page and "Skäl: Fel &lt;b&gt;i&lt;/b&gt; Syd." in page
+    gone = visitor.get(reverse("results:version", args=[small.slug, 2]))
+    assert gone.status_code == 410 and "Version 2 av resultaten drogs tillbaka" in gone.content.decode()
+    assert visitor.get(reverse("results:region_version", args=[small.slug, 2, "south"])).status_code == 410
+    assert visitor.get(reverse("results:csv", args=[small.slug])).status_code == 200  # of version 1
+    versions = visitor.get(reverse("results:versions", args=[small.slug])).content.decode()
+    assert "tillbakadragen" in versions and reverse("results:version", args=[small.slug, 2]) not in versions
+
+    snapshot = Snapshot.objects.get(version=2)
+    assert snapshot.data and snapshot.withdrawn_by == staff  # stored, never deleted
+    event = AuditEvent.objects.get(kind="results_withdrawn")
+    assert event.user == staff and event.detail == f"{small.slug} v2: Fel <b>i</b> Syd."
+    # The next publication is version 3.
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(client, small, 2)
+    assert Snapshot.objects.public().order_by("-version").first().version == 3
+    assert "Version 3, publicerad" in visitor.get(reverse("results:national", args=[small.slug])).content.decode()
+
+
+def test_when_every_version_is_withdrawn_visitors_are_told(client, small, staff, django_capture_on_commit_callbacks):
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(client, small, 0)
+        client.post(reverse("results:withdraw", args=[small.slug, 1]), {"reason": "Fel urval."})
+    visitor = Client()
+    page = visitor.get(reverse("results:national", args=[small.slug]))
+    assert page.status_code == 410
+    assert "alla publicerade versioner har dragits tillbaka" in page.content.decode()
+    assert "Fel urval." in page.content.decode()
+    assert visitor.get(reverse("results:comments", args=[small.slug])).status_code == 404
+    assert visitor.get(reverse("results:xlsx", args=[small.slug])).status_code == 404
+    confirm = client.get(reverse("results:publish", args=[small.slug])).content.decode()
+    assert "Publicera version 2" in confirm and "alla har dragits tillbaka" in confirm
+
+
+def test_only_staff_may_withdraw(client, small, staff, django_capture_on_commit_callbacks):
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(client, small, 0)
+    lead = User.objects.create_user("lead", "l@example.se", "x")
+    client.force_login(lead)
+    assert client.post(reverse("results:withdraw", args=[small.slug, 1]), {"reason": "x"}).status_code == 403
+    assert Snapshot.objects.public().count() == 1
 
 
 def test_only_staff_may_publish(client, small):
     lead = User.objects.create_user("lead", "l@example.se", "x")
     client.force_login(lead)
-    client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0})
+    client.post(reverse("results:publish", args=[small.slug]), {"based_on": 0, "confirm": "1"})
     assert Snapshot.objects.count() == 0
 
 

@@ -41,9 +41,30 @@ def test_staff_preview_comment_and_publish_and_the_public_reads_it(page, browser
     page.get_by_role("button", name="Spara", exact=True).click()
     page.goto(live_server.url + "/results/msi-2019/preview/")
     expect(page.locator("main")).to_contain_text("Samverkan över sektorsgränser toppar igen.")
-    page.get_by_role("button", name="Publicera som version 1").click()
+    page.get_by_role("link", name="Publicera som version 1 …").click()
+    expect(page.locator("h1")).to_have_text("Publicera version 1")
+    expect(page.locator("main")).to_contain_text("det här blir den första versionen som besökarna ser")
+    check(page, "results-publish-confirm")
+    page.get_by_role("button", name="Publicera version 1").click()
     expect(page.locator("main")).to_contain_text("Version 1 är publicerad")
     assert Snapshot.objects.count() == 1
+
+    # Withdrawn by mistake? Staff give a reason; the public is told.
+    page.get_by_role("link", name="Dra tillbaka version 1 …").click()
+    page.get_by_role("button", name="Dra tillbaka version 1").click()
+    expect(page.get_by_role("alert")).to_contain_text("Skriv varför versionen dras tillbaka")
+    check(page, "results-withdraw-error")
+    page.get_by_label("Varför dras den tillbaka?").fill("Publicerad av misstag.")
+    page.get_by_role("button", name="Dra tillbaka version 1").click()
+    expect(page.locator("main")).to_contain_text("Version 1 är tillbakadragen")
+    gone = browser_context().new_page()
+    assert gone.goto(live_server.url + "/results/msi-2019/").status == 410
+    expect(gone.locator("main")).to_contain_text("Publicerad av misstag.")
+    check(gone, "results-all-withdrawn")
+    page.goto(live_server.url + "/results/msi-2019/publish/")
+    page.get_by_role("button", name="Publicera version 2").click()
+    expect(page.locator("main")).to_contain_text("Version 2 är publicerad")
+    expect(page.locator(".withdrawn-note")).to_contain_text("Version 1 drogs tillbaka")
 
     # The public, on a phone.
     phone = browser_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
@@ -53,6 +74,7 @@ def test_staff_preview_comment_and_publish_and_the_public_reads_it(page, browser
     table = phone.locator("table.results-table").first
     expect(table).to_contain_text("Tvärsektoriell samverkan")
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+    expect(phone.locator(".withdrawn-note")).to_contain_text("Publicerad av misstag.")
     check(phone, "results-phone")
 
     # And prints it: the header, the footer and the downloads stay off paper.

@@ -29,7 +29,8 @@ PER_PAGE = 50
 def _published(slug: str) -> tuple[Survey, Snapshot, datetime]:
     """The survey, its latest snapshot (without its numbers) and the time of the first; 404 if unpublished."""
     snapshots = list(
-        Snapshot.objects.filter(survey__slug=slug)
+        Snapshot.objects.public()
+        .filter(survey__slug=slug)
         .select_related("survey")
         .only("version", "published_at", "survey")
         .order_by("version")
@@ -55,7 +56,7 @@ def discussion_context(survey: Survey, versions: list[tuple[int, datetime]]) -> 
 @never_cache
 def challenge(request: HttpRequest, slug: str) -> JsonResponse:
     """A fresh proof-of-work challenge for the comment form's widget."""
-    if not Snapshot.objects.filter(survey__slug=slug).exists():
+    if not Snapshot.objects.public().filter(survey__slug=slug).exists():
         raise Http404
     return JsonResponse(spam.new_challenge())
 
