@@ -141,9 +141,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for the write lock instead of failing at once when the web server
-    # and the worker write at the same moment.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The site, the worker and beat share one file. Write-ahead logging lets
+    # readers go on while one writes; every transaction takes the write lock
+    # when it begins (IMMEDIATE), so one that reads and then writes waits up
+    # to `timeout` seconds for its turn instead of failing with "database is
+    # locked" when it wants to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
