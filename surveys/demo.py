@@ -192,12 +192,14 @@ def generate_rankings(rank_count: int = 5) -> list[tuple[str, list[str]]]:
 
 
 @transaction.atomic
-def load_demo(*, now=None) -> dict:
+def load_demo(*, now=None, reset_passwords: bool = False) -> dict:
     """
     Create or refresh the demo survey, its areas, regions, accounts,
-    participants and answers. Safe to run again: nothing is duplicated, and
-    answers are generated only while the survey has none. Returns the
-    accounts created (with fresh passwords) and what was added.
+    participants and answers. Safe to run again: nothing is duplicated,
+    answers are generated only while the survey has none, and existing
+    accounts keep their passwords and sessions unless `reset_passwords`.
+    Returns the accounts (with the password of each new or reset one) and
+    what was added.
     """
     now = now or timezone.now()
     survey, _ = Survey.objects.update_or_create(
@@ -246,9 +248,11 @@ def load_demo(*, now=None) -> dict:
             },
         )
 
-    accounts = [_reset_account("msi-staff", staff=True, region=None)]
+    accounts = [_account("msi-staff", staff=True, region=None, reset=reset_passwords)]
     for demo_region in REGIONS:
-        accounts.append(_reset_account(f"lead-{demo_region.code}", staff=False, region=regions[demo_region.code]))
+        accounts.append(
+            _account(f"lead-{demo_region.code}", staff=False, region=regions[demo_region.code], reset=reset_passwords)
+        )
 
     created_participants = 0
     for demo_region in REGIONS:
@@ -393,11 +397,18 @@ def _publish(survey) -> bool:
     return True
 
 
-def _reset_account(username: str, *, staff: bool, region) -> tuple[str, str, str]:
-    """Create the account or give it a new random password; development only."""
-    user, _ = User.objects.get_or_create(username=username)
-    password = secrets.token_urlsafe(9)
-    user.set_password(password)
+def _account(username: str, *, staff: bool, region, reset: bool) -> tuple[str, str | None, str]:
+    """
+    The demo account, created when missing. Its password is set only then,
+    or when `reset` asks for it (which signs it out everywhere); otherwise it
+    and its sessions are left alone, and None comes back for the password.
+    Development only.
+    """
+    user, created = User.objects.get_or_create(username=username)
+    password = None
+    if created or reset:
+        password = secrets.token_urlsafe(9)
+        user.set_password(password)
     user.is_staff = staff
     user.is_superuser = staff
     user.email = f"{username}@example.se"

@@ -129,6 +129,35 @@ def test_it_prints_accounts_without_real_names(db):
     assert User.objects.get(username="lead-skane").check_password(password)
 
 
+def test_loading_again_or_making_links_leaves_accounts_and_sessions_alone(client, db):
+    from django.contrib.auth.models import User
+
+    output = load()
+    password = next(line for line in output.splitlines() if "lead-skane" in line).split()[1]
+    assert client.login(username="lead-skane", password=password)
+    assert client.get("/lead/").status_code == 200
+
+    again = load("--links", "5")
+    assert "(unchanged)" in next(line for line in again.splitlines() if "lead-skane" in line)
+    out = io.StringIO()
+    call_command("demo_links", "4", stdout=out)
+    assert len(re.findall(r"/s/[\w-]+/", out.getvalue())) == 4
+    assert User.objects.get(username="lead-skane").check_password(password)
+    assert client.get("/lead/").status_code == 200  # still signed in
+
+    reset = load("--reset-passwords")
+    new = next(line for line in reset.splitlines() if "lead-skane" in line).split()[1]
+    assert new != password and User.objects.get(username="lead-skane").check_password(new)
+    assert client.get("/lead/").status_code == 302  # a reset signs the account out
+
+
+def test_demo_links_before_the_demo_says_what_to_run(db):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="load_msi_demo"):
+        call_command("demo_links", "3", stdout=io.StringIO())
+
+
 def test_links_are_unused_invitations(client, db):
     output = load("--links", "3")
     links = re.findall(r"https?://\S+/s/([\w-]+)/", output)

@@ -7,14 +7,20 @@ from surveys.demo_editions import load_editions
 class Command(BaseCommand):
     help = (
         "Create or refresh the MSI 2019 demo survey with generated answers that reproduce "
-        "the published table. Safe to run again. For development only: it prints passwords."
+        "the published table. Safe to run again: existing accounts keep their passwords and sessions "
+        "unless --reset-passwords. For development only: it prints passwords."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--links", type=int, default=0, metavar="N", help="print N unused invitation links")
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="give every demo account a new password (and sign it out everywhere)",
+        )
 
-    def handle(self, *args, links, **options):
-        loaded = load_demo()
+    def handle(self, *args, links, reset_passwords, **options):
+        loaded = load_demo(reset_passwords=reset_passwords)
         survey = loaded["survey"]
         self.stdout.write(
             f"Demo survey “{survey.title_sv}” ({SLUG}): {survey.participants.count()} participants, "
@@ -23,9 +29,15 @@ class Command(BaseCommand):
         )
         second = load_editions(survey)
         self.stdout.write(f"Second edition, example data: “{second.title_sv}” ({second.slug}), published.")
-        self.stdout.write("Accounts for development (new passwords on every load):")
+        self.stdout.write("Accounts for development:")
         for username, password, role in loaded["accounts"]:
-            self.stdout.write(f"  {username:18} {password:14} {role}")
+            shown = password or "(unchanged)"
+            self.stdout.write(f"  {username:18} {shown:14} {role}")
+        if not all(password for _username, password, _role in loaded["accounts"]):
+            self.stdout.write(
+                "Forgot a password? `python manage.py load_msi_demo --reset-passwords` gives every demo account "
+                "a new one (and signs it out)."
+            )
         if links:
             self.stdout.write("Unused invitation links:")
             for link in invitation_links(survey, links):
