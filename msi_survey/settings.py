@@ -182,6 +182,12 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # msi_survey/accounts/forms.py (surveys/auth.py's counts), with the project's
 # own message; allauth's other limits stay on.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# Setting up, changing or removing a second factor asks for the password
+# again; the check lasts REAUTHENTICATION_MINUTES, long enough to install an
+# authenticator app and set it up without being asked twice. The right code
+# of a factor just added counts as a fresh check too
+# (msi_survey/accounts/receivers.py).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = envint("REAUTHENTICATION_MINUTES", 15) * 60
 # The account's owner hears by email of a new password or second factor.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 # A password reset asked for an address with no account sends nothing.

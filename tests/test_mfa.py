@@ -90,6 +90,33 @@ def test_setting_up_an_app_needs_a_right_code_then_opens_the_site(
     assert AuditEvent.objects.filter(user=alice, kind="mfa_added", detail="totp").exists()
 
 
+def test_the_password_is_asked_once_even_when_setting_up_the_app_takes_a_while(
+    transactional_db, client, alice, required, clock
+):
+    # Transactional: allauth announces the new factor once it is committed, as the site does between requests.
+    log_in(client, "alice")
+    reauthenticate(client)
+    secret = secret_on(client.get(reverse("mfa_activate_totp")).content.decode())
+    clock.shift(timedelta(minutes=12))  # installing an authenticator app on the phone
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp(secret)})
+    assert response.status_code == 302 and response.url == reverse("mfa_view_recovery_codes")
+    # The right code from the new factor was a fresh check: the recovery codes show without the
+    # password again, even past the password's own window.
+    clock.shift(timedelta(minutes=5))
+    codes = client.get(response.url)
+    assert codes.status_code == 200 and "reauthenticate" not in codes.get("Location", "")
+    assert client.get(reverse("mfa_download_recovery_codes")).status_code == 200
+
+
+def test_the_password_check_before_changing_a_factor_does_not_last_forever(client, alice, required, clock):
+    log_in(client, "alice")
+    reauthenticate(client)
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    clock.shift(timedelta(minutes=16))
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 302 and response.url.startswith(reverse("account_reauthenticate"))
+
+
 def test_signing_in_asks_for_the_code_and_refuses_a_wrong_or_reused_one(alice, required, clock):
     first = Client()
     log_in(first, "alice")

@@ -42,8 +42,10 @@ def too_wide(page) -> list[str]:
           const out = [];
           for (const element of document.querySelectorAll("body *")) {
             const box = element.getBoundingClientRect();
-            if (box.right > width + 1 && !(element.parentElement && element.parentElement.closest(".table-responsive, .scroll-x"))) {
-              out.push(`${element.tagName}.${element.className} ${Math.round(box.right)}px: ${element.textContent.trim().slice(0, 40)}`);
+            const parent = element.parentElement;
+            if (box.right > width + 1 && !(parent && parent.closest(".table-responsive, .scroll-x"))) {
+              const text = element.textContent.trim().slice(0, 40);
+              out.push(`${element.tagName}.${element.className} ${Math.round(box.right)}px: ${text}`);
             }
           }
           return [`document ${document.documentElement.scrollWidth}px`, ...out.slice(0, 8)];

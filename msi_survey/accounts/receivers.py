@@ -6,6 +6,7 @@ Connected by SurveysConfig.ready().
 """
 
 from allauth.account.authentication import get_authentication_records
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.signals import password_changed, password_reset, password_set
 from allauth.mfa.signals import authentication_failed, authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.auth import get_user_model
@@ -61,6 +62,11 @@ def password_was_changed(sender, request, user, **kwargs):
 @receiver(authenticator_added, dispatch_uid="audit-mfa-added")
 def mfa_added(sender, request, user, authenticator, **kwargs):
     services.record(Kind.MFA_ADDED, user=user, request=request, detail=authenticator.type)
+    if request is not None and authenticator.type != "recovery_codes":
+        # The person has just proved they hold the new factor: as fresh a
+        # check as the password, so the recovery codes that follow do not
+        # ask for the password a second time.
+        record_authentication(request, user, "mfa", type=authenticator.type, reauthenticated=True)
 
 
 @receiver(authenticator_removed, dispatch_uid="audit-mfa-removed")
