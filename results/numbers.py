@@ -6,6 +6,7 @@ signed(), so that they agree to the character.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.utils.formats import number_format
 
@@ -27,3 +28,17 @@ def signed(value: float) -> str:
     if text == one_decimal(0):
         return text
     return ("+" if value > 0 else MINUS) + text
+
+
+@lru_cache(maxsize=4)
+def _dictionary(language: str):
+    import pyphen  # type: ignore[import-untyped]
+
+    return pyphen.Pyphen(lang="en_GB" if language.startswith("en") else "sv_SE", left=3, right=4)
+
+
+@lru_cache(maxsize=1024)
+def hyphenated(text: str, language: str = "sv") -> str:
+    """`text` with soft hyphens (U+00AD) inside its words of more than 9 letters, where `language` breaks them."""
+    dictionary = _dictionary(language)
+    return " ".join(dictionary.inserted(word, hyphen="\u00ad") if len(word) > 9 else word for word in text.split(" "))

@@ -60,3 +60,13 @@ def test_no_page_writes_a_hyphen_minus_or_a_signed_zero(client, db):
         assert "+0,0" not in text
         assert not re.search(r"(?<!\w)-\d", text), re.search(r".{40}(?<!\w)-\d.{10}", text)
         assert "\u2212" in text
+
+
+def test_long_swedish_words_get_soft_hyphens_where_swedish_breaks_them():
+    from results.numbers import hyphenated
+
+    text = hyphenated("Förändringsledning och medborgarinvolvering")
+    assert text.replace("\u00ad", "") == "Förändringsledning och medborgarinvolvering"
+    assert "rings\u00adled" in text  # at the seam of the compound
+    assert "och" in text.split(" ")  # short words are left alone
+    assert hyphenated("Cross-sector collaboration", "en").replace("\u00ad", "") == "Cross-sector collaboration"

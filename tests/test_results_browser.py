@@ -75,6 +75,7 @@ def test_staff_preview_comment_and_publish_and_the_public_reads_it(page, browser
     expect(table).to_contain_text("Tvärsektoriell samverkan")
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
     expect(phone.locator(".withdrawn-note")).to_contain_text("Publicerad av misstag.")
+    assert words_split_over_lines(phone, ".results-table th[scope=row]") == []
     check(phone, "results-phone")
 
     # And prints it: the header, the footer and the downloads stay off paper.
@@ -84,6 +85,45 @@ def test_staff_preview_comment_and_publish_and_the_public_reads_it(page, browser
     assert phone.locator("figure.chart").first.is_visible()
     pdf = phone.pdf()
     assert pdf.startswith(b"%PDF")
+
+
+def words_split_over_lines(page, selector) -> list[str]:
+    """The words in the elements that the browser broke over two lines other than at a soft hyphen."""
+    return page.evaluate(
+        """(selector) => {
+          const broken = [];
+          const top = (node, i) => {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            // A letter just after a break also reports a sliver at the end of the line before: take its lowest box.
+            return Math.max(...[...range.getClientRects()].map((box) => Math.round(box.top)));
+          };
+          for (const element of document.querySelectorAll(selector)) {
+            const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              const text = node.textContent;
+              for (const match of text.matchAll(/\\S+/g)) {
+                // Visible letters only: an unused soft hyphen has no box of its own.
+                let previous = null;
+                for (let i = match.index; i < match.index + match[0].length; i++) {
+                  if (text[i] === "\\u00ad") continue;
+                  if (previous !== null && top(node, i) > top(node, previous) + 4) {
+                    const between = text.slice(previous + 1, i);
+                    if (!between.includes("\\u00ad") && text[previous] !== "-") {
+                      broken.push(match[0].replaceAll("\\u00ad", ""));
+                      break;
+                    }
+                  }
+                  previous = i;
+                }
+              }
+            }
+          }
+          return broken;
+        }""",
+        selector,
+    )
 
 
 def test_axe_finds_nothing_on_the_public_results_pages(page, live_server):
