@@ -23,7 +23,7 @@ setup: $(STAMP) node_modules/.package-lock.json
 # `make run PORT=8080` serves on another port (honcho sets PORT for its own
 # use, so the Procfile reads MSI_PORT).
 PORT ?= 8000
-run: export DEBUG ?= true
+run: export LOCAL_DEMO ?= true
 run: export MSI_PORT := $(PORT)
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: setup

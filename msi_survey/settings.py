@@ -58,14 +58,19 @@ def envlist(name: str, default: str) -> list[str]:
 VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = envbool("DEBUG", False)
+# `make run`: the whole product on one machine, as a first-time user meets it.
+# DEBUG stays off, so visitors see the product's own Swedish error pages;
+# the site answers on loopback over plain http with a development key, and
+# serves its static files straight from the source folders.
+LOCAL_DEMO = envbool("LOCAL_DEMO", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not (DEBUG or LOCAL_DEMO):
         raise ImproperlyConfigured("Set SECRET_KEY, or DEBUG=true for development.")
     SECRET_KEY = "insecure-development-key-never-used-in-production"  # noqa: S105 - DEBUG only
 
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or LOCAL_DEMO else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 # The base of every link in an email, e.g. https://enkat.example.se
@@ -205,7 +210,7 @@ MFA_FORMS = {
 # an account limited to single sign-on must not get round).
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "MSI Survey")
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or envbool("TESTING", False)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or LOCAL_DEMO or envbool("TESTING", False)
 MFA_REQUIRED = envbool("MFA_REQUIRED", True)
 # Sessions signed in through an identity provider have had its own checks;
 # set this to ask them for the site's second factor as well.
@@ -299,14 +304,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or envbool("TESTING", False)
+            if DEBUG or LOCAL_DEMO or envbool("TESTING", False)
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 # Serve straight from the source folders when nothing has been collected
 # (development and tests); production runs collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG or envbool("TESTING", False)
+WHITENOISE_USE_FINDERS = DEBUG or LOCAL_DEMO or envbool("TESTING", False)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -473,7 +478,7 @@ SESSION_COOKIE_HTTPONLY = True
 TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-if not DEBUG:
+if not (DEBUG or LOCAL_DEMO):
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", True)

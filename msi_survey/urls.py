@@ -1,11 +1,16 @@
 from allauth.account import views as account_views
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from msi_survey import views as site_views
 from msi_survey.accounts import oidc
 from msi_survey.accounts import views as account_site_views
 from msi_survey.permissions import admin_login
+
+admin.site.site_header = _("Mötesplats Social Innovation: administration")
+admin.site.site_title = _("MSI Survey administration")
+admin.site.index_title = _("Surveys, results and accounts")
 
 urlpatterns = [
     path("", site_views.home, name="home"),

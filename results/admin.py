@@ -2,13 +2,15 @@ from django.contrib import admin, messages
 from django.db import models
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from surveys.admin import ReadOnlyAdmin
 
+from . import numbers
 from .comments.services import moderate
 from .models import Comment, Commentary, Contact, Snapshot
 
@@ -29,8 +31,43 @@ class SnapshotAdmin(ReadOnlyAdmin):
     list_filter = ["survey", ("withdrawn_at", admin.EmptyFieldListFilter)]
     readonly_fields = [
         "survey", "version", "published_at", "published_by", "withdrawn_at", "withdrawn_by", "withdrawal_reason",
-        "withdraw_link", "data",
+        "withdraw_link", "results_table",
     ]  # fmt: skip
+    exclude = ["data"]
+
+    @admin.display(description=_("results as published"))
+    def results_table(self, obj):
+        """The national table of the version as visitors read it, and a link to its page; not the raw data."""
+        national = obj.data.get("national", {})
+        link = format_html(
+            '<p><a href="{}">{}</a></p>',
+            reverse("results:version", args=[obj.survey.slug, obj.version]),
+            _("The version's page"),
+        )
+        summary = format_html(
+            "<p>{}</p>",
+            _("%(n)s answers of %(invited)s invited.") % {"n": national.get("n"), "invited": national.get("invited")},
+        )
+        if not national.get("areas"):
+            return link + summary
+        rows = format_html_join(
+            "",
+            '<tr><td class="text-end">{}</td><th scope="row">{}</th><td class="text-end">{}</td>'
+            '<td class="text-end">{}</td></tr>',
+            (
+                (row["rank"], row["title_sv"], row["points"], numbers.one_decimal(row["share"]) + " %")
+                for row in national["areas"]
+            ),
+        )
+        head = format_html(
+            '<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>',
+            _("Place"),
+            _("Area"),
+            _("Points"),
+            _("Share of points"),
+        )
+        return link + summary + head + rows + mark_safe("</tbody></table>")  # noqa: S308 - our own closing tags
 
     @admin.display(description=_("withdraw"))
     def withdraw_link(self, obj):

@@ -54,3 +54,26 @@ def test_the_admin_is_closed_to_others(client, db):
     response = client.get(reverse("admin:surveys_response_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_the_admin_reads_swedish_throughout(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+    assert "Mötesplats Social Innovation: administration" in page
+    assert "Autentiseringsmetoder" in page and "Andra faktorn" in page
+    for english in ("Django-administration", "Authenticators", ">MFA<"):
+        assert english not in page, english
+
+
+def test_a_published_version_reads_as_a_table_in_the_admin(staff_client, survey, stored_response):
+    from results.models import Snapshot
+    from results.services import publish_snapshot
+
+    survey.suppression_threshold = 1
+    survey.save()
+    publish_snapshot(survey=survey)
+    snapshot = Snapshot.objects.get()
+    page = staff_client.get(reverse("admin:results_snapshot_change", args=[snapshot.pk])).content.decode()
+    first = stored_response.ranked_areas.get(position=1).area
+    assert f'<th scope="row">{first.title_sv}</th>' in page
+    assert "1 svar av" in page and reverse("results:version", args=[survey.slug, 1]) in page
+    assert '"national"' not in page and "&quot;national&quot;" not in page  # no raw data

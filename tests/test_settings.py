@@ -20,6 +20,7 @@ SERVICE_VARIABLES = {
     "TESTING",
     "ALLOWED_HOSTS",
     "SITE_URL",
+    "LOCAL_DEMO",
 }
 
 
