@@ -95,7 +95,10 @@ class RankingWidget(forms.Widget):
             "added": gettext("{area} added in place {n} of {count}."),
             "removed": gettext("{area} removed. {n} of {count} chosen."),
             "moved": gettext("{area} moved to place {n} of {count}."),
-            "full": gettext("You have already chosen {count} areas. Remove one to choose another."),
+            "full": gettext(
+                "{area} was not added: {count} areas are already chosen. To swap, first remove one of them "
+                "(its “Remove” button, or drag it back to the list of areas), then add {area}."
+            ),
             "alreadyFirst": gettext("{area} is already in place 1."),
             "alreadyLast": gettext("{area} is already in the last place."),
         }

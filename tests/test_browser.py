@@ -1,5 +1,7 @@
 """The answer form in a real browser: mouse, keyboard alone, no JavaScript, axe-core."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -73,10 +75,28 @@ def test_answer_by_mouse_drag(browser_context, link):
     ]
     assert chosen(page) == expected
     assert page.locator("h3", has_text="Din rangordning").inner_text() == "Din rangordning (5 av 5)"
-    # A sixth area cannot be dragged in.
-    drag(page, handle(page, "Policy för social innovation"), page.locator(".ranking-chosen"), above=False)
+    # A sixth area cannot be dragged in: the list shows it is full while dragging, and says why and how to swap.
+    sixth = handle(page, "Policy för social innovation").bounding_box()
+    target = page.locator(".ranking-chosen").bounding_box()
+    page.mouse.move(sixth["x"] + 5, sixth["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] - 4, steps=12)
+    expect(page.locator(".ranking-chosen")).to_have_class(re.compile("drop-refused"))
+    page.mouse.up()
     assert chosen(page) == expected
-    expect(page.locator("[role=status]")).to_contain_text("Du har redan valt 5 områden")
+    notice = page.locator(".ranking-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Policy för social innovation lades inte till: 5 områden är redan valda.")
+    expect(notice).to_contain_text("ta först bort ett av dem")
+    expect(page.locator("[role=status]")).to_contain_text("5 områden är redan valda")
+    screenshot(page, "ranking-full")
+    assert axe_violations(page) == []
+    # Removing one takes the notice away, and the sixth goes in.
+    drag(page, handle(page, "Intraprenörskap"), page.locator(".ranking-pool"))
+    expect(notice).to_be_hidden()
+    drag(page, handle(page, "Policy för social innovation"), page.locator(".ranking-chosen"), above=False)
+    expected[-1] = "Policy för social innovation"
+    assert chosen(page) == expected
 
     page.get_by_label("Region", exact=True).check()
     screenshot(page, "answer-desktop-filled")
@@ -143,7 +163,7 @@ def test_answer_by_keyboard_alone(page, link):
     keys("Enter")
     assert len(chosen(page)) == 5
     assert focused_name(page).startswith("Lägg till ")
-    expect(status).to_contain_text("Du har redan valt 5 områden")
+    expect(status).to_contain_text("5 områden är redan valda")
 
     # One Shift+Tab back to the ranking: a list is one Tab stop.
     keys("Shift+Tab")

@@ -76,6 +76,8 @@
     this.poolHeading = element("h3", { id: id + "-pool-heading", class: "h5 ranking-heading", text: s.poolHeading });
     this.poolList = element("ul", { class: "ranking-list ranking-pool", "aria-labelledby": id + "-pool-heading", "data-drop": "pool" });
     this.status = element("div", { role: "status", class: "ranking-status visually-hidden", "aria-live": "polite" });
+    // Seen as well as heard: why an area was not added to a full list, and how to swap one.
+    this.notice = element("p", { class: "ranking-notice", hidden: "" });
 
     this.current = { chosen: null, pool: null };
     this.chosenList.setAttribute("aria-describedby", id + "-keys");
@@ -86,7 +88,7 @@
         element("p", { class: "form-text", text: s.instructions }),
         element("p", { class: "form-text ranking-keys", id: id + "-keys", text: s.keyboard }),
       ]),
-      element("div", { class: "ranking-column" }, [this.chosenHeading, this.emptyNote, this.chosenList]),
+      element("div", { class: "ranking-column" }, [this.chosenHeading, this.notice, this.emptyNote, this.chosenList]),
       element("div", { class: "ranking-column" }, [this.poolHeading, this.poolList]),
       this.status,
     ]);
@@ -266,7 +268,9 @@
       return this.move(code, index);
     }
     if (this.chosen.length >= this.places) {
-      this.announce(this.strings.full);
+      this.announce(this.strings.full, code);
+      this.notice.textContent = format(this.strings.full, { area: this.titles[code], count: this.places });
+      this.notice.hidden = false;
       return false;
     }
     index = index === undefined ? this.chosen.length : Math.min(index, this.chosen.length);
@@ -281,6 +285,7 @@
     if (index === -1) {
       return false;
     }
+    this.notice.hidden = true;
     this.chosen.splice(index, 1);
     this.render();
     this.announce(this.strings.removed, code);
@@ -389,7 +394,11 @@
     drag.item.style.transform = "translate(" + dx + "px, " + dy + "px)";
     this.clearDropMarks();
     drag.target = this.dropTarget(event.clientX, event.clientY);
-    if (drag.target && drag.target.list === "chosen") {
+    var refused = this.chosen.length >= this.places && this.chosen.indexOf(drag.code) === -1;
+    if (drag.target && drag.target.list === "chosen" && refused) {
+      // A full list takes no sixth area: marked as refusing, and the drop says why.
+      this.chosenList.classList.add("drop-refused");
+    } else if (drag.target && drag.target.list === "chosen") {
       var items = this.chosenItems();
       if (drag.target.index < items.length) {
         items[drag.target.index].classList.add("drop-before");
@@ -436,7 +445,7 @@
     Array.prototype.forEach.call(this.root.querySelectorAll(".drop-before"), function (item) {
       item.classList.remove("drop-before");
     });
-    this.chosenList.classList.remove("drop-at-end");
+    this.chosenList.classList.remove("drop-at-end", "drop-refused");
     this.poolList.classList.remove("drop-here");
   };
 
