@@ -1,5 +1,7 @@
 """
-The demo: the 2019 MSI survey, rebuilt with generated answers.
+The demo: the 2019 MSI survey, rebuilt with generated answers, closed and
+published as it was in 2019 (surveys/demo_editions.py adds the 2026 example
+edition and the open practice round that the demo's links belong to).
 
 Everything here is deterministic. The 101 answers are generated so that the
 national shares of points reproduce the table published in 2019 (see the
@@ -24,6 +26,12 @@ from .models import Area, EmailKind, Level, Mailing, OutgoingEmail, Participant,
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SLUG = "msi-2019"
 TOTAL_RESPONSES = 101
+TITLE_SV = "Social innovation i fokus: Kunskaps- och kapacitetsutveckling 2019"
+TITLE_EN = "Social innovation in focus: building knowledge and capacity, 2019"
+OPENS = datetime(2019, 12, 2, 8, 0, tzinfo=STOCKHOLM)
+CLOSES = datetime(2019, 12, 20, 17, 0, tzinfo=STOCKHOLM)
+# When MSI published the results, as far as the demo is concerned.
+PUBLISHED = datetime(2020, 1, 20, 10, 0, tzinfo=STOCKHOLM)
 
 # (code, Swedish title exactly as published, English title, published share %)
 AREAS = [
@@ -202,31 +210,22 @@ def load_demo(*, now=None, reset_passwords: bool = False) -> dict:
     what was added.
     """
     now = now or timezone.now()
+    # Closed in December 2019, as the real one was: nothing is sent for it any more.
     survey, _ = Survey.objects.update_or_create(
         slug=SLUG,
         defaults={
-            "title_sv": "Social innovation i fokus: Kunskaps- och kapacitetsutveckling",
-            "title_en": "Social innovation in focus: building knowledge and capacity",
+            "title_sv": TITLE_SV,
+            "title_en": TITLE_EN,
             "introduction_sv": INTRODUCTION_SV,
             "introduction_en": INTRODUCTION_EN,
-            "opens_at": datetime(2019, 12, 2, 8, 0, tzinfo=STOCKHOLM),
+            "opens_at": OPENS,
+            "closes_at": CLOSES,
             "rank_count": 5,
             "points_rule": Survey.PointsRule.DESCENDING,
-        },
-        create_defaults={
-            "title_sv": "Social innovation i fokus: Kunskaps- och kapacitetsutveckling",
-            "title_en": "Social innovation in focus: building knowledge and capacity",
-            "introduction_sv": INTRODUCTION_SV,
-            "introduction_en": INTRODUCTION_EN,
-            "opens_at": datetime(2019, 12, 2, 8, 0, tzinfo=STOCKHOLM),
-            "closes_at": now + timedelta(days=365),
-            "rank_count": 5,
+            # The discussion of the published report stays open, years on.
+            "comments_close_after_days": None,
         },
     )
-    # The demo survey is open: keep it open for a year from each load.
-    if survey.closes_at < now + timedelta(days=30):
-        survey.closes_at = now + timedelta(days=365)
-        survey.save(update_fields=["closes_at"])
 
     # Shown alphabetically, not in the published order, so the form does not
     # suggest an answer.
@@ -393,7 +392,7 @@ def _publish(survey) -> bool:
     load_discussion_demo(survey)  # contacts and sample comments, before the snapshot that keeps the contacts
     if survey.snapshots.exists():
         return False
-    publish_snapshot(survey=survey)
+    publish_snapshot(survey=survey, now=PUBLISHED)
     return True
 
 
@@ -421,8 +420,9 @@ def _account(username: str, *, staff: bool, region, reset: bool) -> tuple[str, s
 
 def invitation_links(survey: Survey, count: int) -> list[str]:
     """
-    Return `count` links of participants who have not answered, creating demo
-    participants when too few remain.
+    Return `count` links of participants of `survey` (the open practice
+    round) who have not answered, creating demo participants when too few
+    remain; each counts as invited now.
     """
     unused = list(survey.participants.unanswered().order_by("id")[:count])
     regions = list(Region.objects.filter(code__in=[r.code for r in REGIONS]).order_by("code"))

@@ -1,19 +1,22 @@
 """
 The demo's series: the 2019 survey (its generated answers, and beside them
-the table MSI published in 2019 as "published figures only") and a second
-edition in 2026 with generated answers, published, so the comparison can be
-seen at once. Every 2026 figure is made up for the demonstration and says so.
+the table MSI published in 2019 as "published figures only"), a second
+edition in 2026 with generated answers, closed and published, so the
+comparison can be seen at once (every 2026 figure is made up and says so),
+and the practice round: open now, with nobody in it yet, for trying the
+leads' and the officials' side (the demo's links belong to it).
 """
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from .demo import AREAS, REGIONS, STOCKHOLM, TOTAL_RESPONSES, draw_ranking
 from .editions.models import PublishedFigure, Series
 from .editions.services import new_edition
-from .models import Level, Participant, RankedArea, Region, Response, Survey
+from .models import EmailKind, Level, Mailing, OutgoingEmail, Participant, RankedArea, Region, Response, Survey
 
 SERIES_SLUG = "msi-kunskap-och-kapacitet"
 SLUG_2026 = "msi-2026"
@@ -40,6 +43,10 @@ SHARES_2026 = {
 REWORDED = ("digital", "Digitalisering och social innovation", "Digitalisation and social innovation")
 NEW_AREA = ("ai-valfard", "AI och automatisering i välfärden", "AI and automation in welfare services")
 INVITED_2026 = 45  # per region
+INVITED_ON_2026 = datetime(2026, 3, 2, 9, 0, tzinfo=STOCKHOLM)
+PUBLISHED_2026 = datetime(2026, 4, 14, 10, 0, tzinfo=STOCKHOLM)
+SLUG_PRACTICE = "msi-2027"
+PRACTICE_DAYS = 90  # the practice round stays open this long from each load
 ANSWERED_2026 = {"norrbotten": 19, "vasterbotten": 21, "stockholm": 27, "orebro": 20, "jonkoping": 22, "skane": 21}
 
 EXAMPLE_NOTE_SV = (
@@ -94,6 +101,7 @@ def load_editions(first: Survey) -> Survey:
         code, title_sv, title_en = NEW_AREA
         second.areas.create(code=code, title_sv=title_sv, title_en=title_en, order=second.areas.count() + 1)
         _answers_2026(second)
+    _invitations_2026(second)
     _publish_2026(second)
     return second
 
@@ -113,7 +121,7 @@ def _answers_2026(survey: Survey) -> None:
     regions = {region.code: region for region in Region.objects.filter(code__in=ANSWERED_2026)}
     areas = {area.code: area for area in survey.areas.all()}
     answered_at = datetime(2026, 3, 10, 10, 0, tzinfo=STOCKHOLM)
-    participants = [
+    participants = [  # every one invited on 2 March; the first of each region answered
         Participant(
             survey=survey,
             region=regions[code],
@@ -139,6 +147,62 @@ def _answers_2026(survey: Survey) -> None:
     RankedArea.objects.bulk_create(ranked)
 
 
+def _invitations_2026(survey: Survey) -> None:
+    """The delivered invitations of 2 March, one per participant, so that the counts agree with the answers; once."""
+    if OutgoingEmail.objects.filter(participant__survey=survey).exists():
+        return
+    emails = []
+    for region in Region.objects.filter(code__in=ANSWERED_2026):
+        mailing = Mailing.objects.create(survey=survey, region=region, kind=EmailKind.INVITATION)
+        Mailing.objects.filter(pk=mailing.pk).update(created_at=INVITED_ON_2026)
+        for participant in Participant.objects.filter(survey=survey, region=region):
+            emails.append(
+                OutgoingEmail(
+                    participant=participant,
+                    mailing=mailing,
+                    wave=0,
+                    status=OutgoingEmail.Status.SENT,
+                    attempts=1,
+                    sent_at=INVITED_ON_2026,
+                )
+            )
+    OutgoingEmail.objects.bulk_create(emails)
+
+
+@transaction.atomic
+def load_practice_round(previous: Survey, *, now: datetime | None = None) -> Survey:
+    """
+    The open round of the demo, for trying it out: the 2026 areas, nobody
+    invited and no answers yet; leads import their lists and send from here,
+    and the demo's links belong to it. Kept open PRACTICE_DAYS from each
+    load. Its reminders follow its policy (7 days after an invitation):
+    nothing is sent that the person trying it did not start.
+    """
+    now = now or timezone.now()
+    practice = new_edition(
+        source=previous,
+        slug=SLUG_PRACTICE,
+        title_sv="Social innovation i fokus: Kunskaps- och kapacitetsutveckling 2027 (övningsomgång)",
+        title_en="Social innovation in focus: building knowledge and capacity, 2027 (practice round)",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=PRACTICE_DAYS),
+    ).survey
+    if practice.closes_at < now + timedelta(days=30):
+        practice.closes_at = now + timedelta(days=PRACTICE_DAYS)
+        practice.save(update_fields=["closes_at"])
+    if not practice.introduction_sv:
+        practice.introduction_sv = (
+            "Övningsomgång: här kan du prova enkäten som deltagare och som regionansvarig. "
+            "Svaren är bara för demonstrationen."
+        )
+        practice.introduction_en = (
+            "Practice round: try the survey as a participant and as a regional lead. "
+            "The answers are for the demonstration only."
+        )
+        practice.save(update_fields=["introduction_sv", "introduction_en"])
+    return practice
+
+
 def _publish_2026(survey: Survey) -> None:
     from results.models import Commentary
     from results.services import publish_snapshot
@@ -154,4 +218,4 @@ def _publish_2026(survey: Survey) -> None:
             body_en=EXAMPLE_NOTE_EN,
         )
     if not survey.snapshots.exists():
-        publish_snapshot(survey=survey)
+        publish_snapshot(survey=survey, now=PUBLISHED_2026)

@@ -1,10 +1,12 @@
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from surveys.demo import PUBLISHED_SHARES, REGIONS, generate_rankings
 from surveys.models import Participant, Region, Response, Survey
@@ -57,7 +59,9 @@ def test_the_demo_reproduces_the_published_table(client, db):
 def test_the_demo_has_the_seeds_shape(db):
     load()
     survey = Survey.objects.get(slug="msi-2019")
-    assert survey.is_open()
+    assert not survey.is_open() and survey.closes_at.year == 2019  # closed, as the real one is
+    assert survey.title_sv.endswith("2019")
+    assert survey.snapshots.get().published_at.year == 2020
     assert survey.rank_count == 5
     assert sorted(survey.areas.values_list("title_sv", flat=True)) == sorted(name for name, _ in SEED_TABLE)
     assert survey.participants.count() == 253
@@ -167,17 +171,18 @@ def test_links_are_unused_invitations(client, db):
         assert client.get(f"/s/{token}/").status_code == 200
 
 
-@pytest.mark.parametrize("count", [200])
-def test_links_create_participants_when_too_few_remain(db, count):
+@pytest.mark.parametrize("count", [20])
+def test_links_belong_to_the_open_practice_round_and_are_made_when_too_few_remain(db, count):
     load()
-    unused = Participant.objects.filter(survey__slug="msi-2019", answered_at__isnull=True).count()
-    assert unused == 152
+    practice = Survey.objects.get(slug="msi-2027")
+    assert practice.is_open() and practice.participants.count() == 0 and practice.responses.count() == 0
     output = load("--links", str(count))
     assert len(re.findall(r"/s/[\w-]+/", output)) == count
-    assert Participant.objects.filter(survey__slug="msi-2019").count() == 253 + (count - unused)
-    # The next load does not create them again.
+    assert practice.participants.count() == count
+    # The next load hands out the same unused ones, and makes none.
     load("--links", str(count))
-    assert Participant.objects.filter(survey__slug="msi-2019").count() == 253 + (count - unused)
+    assert practice.participants.count() == count
+    assert Participant.objects.filter(survey__slug="msi-2019").count() == 253
 
 
 def test_the_demos_numbers_add_up_as_a_real_surveys_do(client, db):
@@ -185,22 +190,40 @@ def test_the_demos_numbers_add_up_as_a_real_surveys_do(client, db):
     from surveys.services import submit_response
 
     output = load("--links", "3")
-    survey = Survey.objects.get(slug="msi-2019")
+    practice = Survey.objects.get(slug="msi-2027")
     # Answering through the printed links, as the README suggests, keeps them adding up.
     for token in re.findall(r"https?://\S+/s/([\w-]+)/", output):
         participant = Participant.objects.get(token=token)
-        submit_response(participant=participant, ranking=list(survey.areas.all()[:5]), level="kommun")
+        submit_response(participant=participant, ranking=list(practice.areas.all()[:5]), level="kommun")
     regions = list(Region.objects.all())
-    counts = region_counts(survey, regions)
-    for region in regions:
-        row = counts[region.pk]
-        assert row["answered"] <= row["delivered"] <= row["invited"], (region.code, row)
-        assert row["delivered"] == row["invited"], (region.code, row)
+    # Every edition: answers only from delivered invitations.
+    for slug in ("msi-2019", "msi-2026", "msi-2027"):
+        counts = region_counts(Survey.objects.get(slug=slug), regions)
+        for region in regions:
+            row = counts[region.pk]
+            assert row["answered"] <= row["delivered"] <= row["invited"], (slug, region.code, row)
+            assert row["delivered"] == row["invited"], (slug, region.code, row)
+    assert sum(region_counts(Survey.objects.get(slug="msi-2026"), regions)[r.pk]["delivered"] for r in regions) == 270
     # Nobody who answered after the invitation got the reminder.
     from surveys.models import OutgoingEmail
 
     assert not OutgoingEmail.objects.filter(wave=1, participant__answered_after_wave=0).exists()
     assert OutgoingEmail.objects.filter(wave=1, participant__answered_at__isnull=True).exists()
+
+
+def test_the_demo_queues_no_email_by_itself(db, time_machine):
+    from surveys.distribution import queueing
+    from surveys.models import OutgoingEmail
+
+    time_machine.move_to(timezone.now(), tick=False)
+    output = load("--links", "5")
+    assert "/s/" in output
+    # The beat's sweep, now and a few days on: no edition has anyone due.
+    for days in (0, 3, 6):
+        time_machine.move_to(timezone.now() + timedelta(days=days if days == 0 else 3), tick=False)
+        for survey in Survey.objects.all():
+            assert queueing.queue_due_reminders(survey=survey) == {}, (survey.slug, days)
+    assert not OutgoingEmail.objects.filter(status__in=OutgoingEmail.PENDING).exists()
 
 
 def test_the_demos_emails_come_from_a_swedish_sender(db):

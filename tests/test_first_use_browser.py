@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from results.services import publish_snapshot
 from surveys.demo import load_demo
-from surveys.models import Participant
+from surveys.models import Participant, Survey
 from surveys.services import submit_response
 
 from .browser import axe_violations, screenshot
@@ -23,10 +23,15 @@ def check(page, name):
 
 
 def test_the_public_pages(browser_context, live_server):
+    from surveys.demo import invitation_links
+    from surveys.demo_editions import load_editions, load_practice_round
+
     load_demo()
-    participant = Participant.objects.filter(answered_at__isnull=True).first()
-    survey = participant.survey
-    submit_response(participant=participant, ranking=list(survey.areas.all()[:5]), level="kommun")
+    practice = load_practice_round(load_editions(Survey.objects.get(slug="msi-2019")))
+    invitation_links(practice, 1)
+    participant = Participant.objects.get(survey=practice)
+    survey = Survey.objects.get(slug="msi-2019")
+    submit_response(participant=participant, ranking=list(practice.areas.all()[:5]), level="kommun")
     for width in (390, 1280):
         page = browser_context(viewport={"width": width, "height": 900}).new_page()
         for path, name in [

@@ -35,7 +35,8 @@ def test_staff_preview_comment_and_publish_and_the_public_reads_it(page, browser
 
     # Write a comment in the admin, then publish.
     page.goto(live_server.url + reverse("admin:results_commentary_add"))
-    page.get_by_label("Enkät").select_option(label="Social innovation i fokus: Kunskaps- och kapacitetsutveckling")
+    survey_2019 = "Social innovation i fokus: Kunskaps- och kapacitetsutveckling 2019"
+    page.get_by_label("Enkät").select_option(label=survey_2019)
     page.get_by_label("Rubrik (svenska)").fill("Redaktionens kommentar")
     page.get_by_label("Text (svenska)").fill("Samverkan över sektorsgränser toppar igen.")
     page.get_by_role("button", name="Spara", exact=True).click()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from surveys.demo import SLUG, invitation_links, load_demo
-from surveys.demo_editions import load_editions
+from surveys.demo_editions import load_editions, load_practice_round
 
 
 class Command(BaseCommand):
@@ -29,6 +29,11 @@ class Command(BaseCommand):
         )
         second = load_editions(survey)
         self.stdout.write(f"Second edition, example data: “{second.title_sv}” ({second.slug}), published.")
+        practice = load_practice_round(second)
+        self.stdout.write(
+            f"Open now, to try it out: “{practice.title_sv}” ({practice.slug}), "
+            f"{practice.participants.count()} participants."
+        )
         self.stdout.write("Accounts for development:")
         for username, password, role in loaded["accounts"]:
             shown = password or "(unchanged)"
@@ -40,5 +45,5 @@ class Command(BaseCommand):
             )
         if links:
             self.stdout.write("Unused invitation links:")
-            for link in invitation_links(survey, links):
+            for link in invitation_links(practice, links):
                 self.stdout.write(f"  {link}")
