@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import comparison_exports, views
+from . import exports, views
 from .comments import views as comment_views
 
 app_name = "results"
@@ -8,10 +8,10 @@ app_name = "results"
 urlpatterns = [
     path("comments/publish/<str:token>/", comment_views.confirm, name="comment_confirm"),
     path("<slug:slug>/", views.national, name="national"),
-    path("<slug:slug>/results.csv", views.results_csv, name="csv"),
-    path("<slug:slug>/results.xlsx", views.results_xlsx, name="xlsx"),
-    path("<slug:slug>/editions.csv", comparison_exports.editions_csv, name="editions_csv"),
-    path("<slug:slug>/responses.csv", views.responses_csv, name="responses_csv"),
+    path("<slug:slug>/results.csv", exports.results_csv, name="csv"),
+    path("<slug:slug>/results.xlsx", exports.results_xlsx, name="xlsx"),
+    path("<slug:slug>/editions.csv", exports.editions_csv, name="editions_csv"),
+    path("<slug:slug>/responses.csv", exports.responses_csv, name="responses_csv"),
     path("<slug:slug>/preview/", views.preview, name="preview"),
     path("<slug:slug>/publish/", views.publish, name="publish"),
     path("<slug:slug>/versions/", views.versions, name="versions"),

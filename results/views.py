@@ -4,16 +4,12 @@ of queries, whatever the number of answers, and nothing that arrived after
 the publication. Staff also see live results with a preview banner.
 """
 
-import csv
-import io
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
@@ -21,80 +17,19 @@ from django.utils.translation import gettext as _
 
 from msi_survey.http import AuthenticatedHttpRequest
 from msi_survey.permissions import staff_required
-from surveys.models import RankedArea, Survey
+from surveys.models import Survey
 
 from . import charts
-from .cache import fragment_seconds, frozen_data, publication_state, remember_latest, whole_page_for_visitors
+from .cache import fragment_seconds, frozen_data, publication_state, whole_page_for_visitors
 from .comments.views import discussion_context
 from .comparison import latest_edition
 from .contacts import contacts_for_page
 from .forms import WithdrawForm
 from .models import Snapshot, localized
+from .published import Publication, Withdrawn, publication_of
 from .services import AlreadyPublished, changes_since, publish_snapshot, results_as_published, withdraw_snapshot
-from .snapshot import AreaRow, Results
+from .snapshot import Results
 from .video import allow_players
-
-
-@dataclass
-class Publication:
-    """What is published of a survey: the version to show, the others, and those withdrawn."""
-
-    survey: Survey
-    snapshot: Snapshot | None  # None when every version is withdrawn
-    versions: list[tuple[int, datetime]]  # the versions not withdrawn, newest first
-    withdrawn: list[Snapshot]  # newest first
-    newest: int  # the highest version number, withdrawn or not
-    every: list[Snapshot]  # every version, newest first
-
-
-class Withdrawn(Http404):
-    """The version asked for is withdrawn, or every version is: the view shows why (410)."""
-
-    def __init__(self, publication: Publication, asked: Snapshot | None):
-        super().__init__("withdrawn")
-        self.publication = publication
-        self.asked = asked
-
-
-def _publication(slug: str, version: int | None = None) -> Publication:
-    """
-    The survey's versions in one query, and the one asked for (the latest
-    not withdrawn by default); 404 if nothing was ever published, Withdrawn
-    if what was asked for is withdrawn. The snapshots' numbers are not
-    loaded here: frozen_data() reads them when a page needs them.
-    """
-    snapshots = list(
-        Snapshot.objects.filter(survey__slug=slug).select_related("survey").defer("data").order_by("-version")
-    )
-    if not snapshots:
-        raise Http404
-    withdrawn = [s for s in snapshots if s.withdrawn_at is not None]
-    public = [s for s in snapshots if s.withdrawn_at is None]
-    remember_latest(slug, publication_state(snapshots[0].version, len(withdrawn)))
-    if version is None:
-        snapshot = public[0] if public else None
-    else:
-        snapshot = next((s for s in snapshots if s.version == version), None)
-        if snapshot is None:
-            raise Http404
-    publication = Publication(
-        survey=snapshots[0].survey,
-        snapshot=snapshot,
-        versions=[(s.version, s.published_at) for s in public],
-        withdrawn=withdrawn,
-        newest=snapshots[0].version,
-        every=snapshots,
-    )
-    if snapshot is None or snapshot.withdrawn_at is not None:
-        raise Withdrawn(publication, snapshot)
-    return publication
-
-
-def _snapshot(slug: str, version: int | None = None) -> tuple[Survey, Snapshot, list[tuple[int, datetime]]]:
-    """The survey, the version to show and the versions not withdrawn (for downloads: a withdrawn one is a 404)."""
-    publication = _publication(slug, version)
-    assert publication.snapshot is not None
-    return publication.survey, publication.snapshot, publication.versions
 
 
 def _withdrawn_page(request: HttpRequest, error: Withdrawn) -> HttpResponse:
@@ -175,7 +110,7 @@ def _published_context(publication: Publication) -> dict[str, Any]:
 @whole_page_for_visitors
 def national(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        publication = _publication(slug)
+        publication = publication_of(slug)
     except Withdrawn as error:
         return _withdrawn_page(request, error)
     except Http404:
@@ -190,7 +125,7 @@ def national(request: HttpRequest, slug: str) -> HttpResponse:
 @whole_page_for_visitors
 def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     try:
-        publication = _publication(slug, number)
+        publication = publication_of(slug, number)
     except Withdrawn as error:
         return _withdrawn_page(request, error)
     context = _published_context(publication)
@@ -201,7 +136,7 @@ def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 @whole_page_for_visitors
 def region(request: HttpRequest, slug: str, code: str, number: int | None = None) -> HttpResponse:
     try:
-        publication = _publication(slug, number)
+        publication = publication_of(slug, number)
     except Withdrawn as error:
         return _withdrawn_page(request, error)
     context = _published_context(publication)
@@ -219,7 +154,7 @@ def region(request: HttpRequest, slug: str, code: str, number: int | None = None
 @whole_page_for_visitors
 def versions(request: HttpRequest, slug: str) -> HttpResponse:
     try:
-        publication = _publication(slug)
+        publication = publication_of(slug)
     except Withdrawn as error:
         publication = error.publication
     survey = publication.survey
@@ -325,117 +260,3 @@ def withdraw(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpR
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
-
-
-def _csv_response(filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-AREA_COLUMNS = [
-    "code", "area", "points", "share_percent", "rank", "ci_low_percent", "ci_high_percent", "rank_low", "rank_high",
-    "chosen_by", "first_by", "mean_position", "area_en",
-]  # fmt: skip
-
-
-def _area_row(row: AreaRow) -> list[object]:
-    return [
-        row["code"], row["title_sv"], row["points"], f"{row['share']:.1f}", row["rank"], f"{row['low']:.1f}",
-        f"{row['high']:.1f}", row["rank_low"], row["rank_high"], row["chosen_by"], row["first_by"],
-        "" if row["mean_position"] is None else row["mean_position"], row["title_en"],
-    ]  # fmt: skip
-
-
-def results_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    survey, snapshot, _versions = _snapshot(slug)
-    response = _csv_response(f"{survey.slug}-results.csv")
-    writer = csv.writer(response)
-    writer.writerow(AREA_COLUMNS)
-    for row in frozen_data(snapshot)["national"]["areas"] or []:
-        writer.writerow(_area_row(row))
-    return response
-
-
-def results_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
-    from openpyxl import Workbook
-
-    survey, snapshot, _versions = _snapshot(slug)
-    data = frozen_data(snapshot)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Nation"))
-    sheet.append(AREA_COLUMNS)
-    for row in data["national"]["areas"] or []:
-        sheet.append(_area_row(row))
-
-    sheet = book.create_sheet(_("Regions"))
-    sheet.append(
-        ["region", *AREA_COLUMNS, "diff_percent_points", "diff_low", "diff_high", "clear_difference", "national_rank"]
-    )
-    for block in data["regions"]:
-        if block["suppressed"]:
-            sheet.append([block["code"], _("too few answers to show")])
-            continue
-        for row in block["areas"]:
-            sheet.append(
-                [block["code"], *_area_row(row), round(row["diff"], 1), round(row["diff_low"], 1),
-                 round(row["diff_high"], 1), row["clear_difference"], row["national_rank"]]
-            )  # fmt: skip
-
-    sheet = book.create_sheet(_("Response rates"))
-    sheet.append(["group", "invited", "answers", "response_rate_percent"])
-    national = data["national"]
-    sheet.append(["nation", national["invited"], national["n"], national["response_rate"]])
-    for block in data["regions"]:
-        if block["suppressed"]:
-            sheet.append([block["code"], block["invited"], _("too few answers to show"), None])
-        else:
-            sheet.append([block["code"], block["invited"], block["n"], block["response_rate"]])
-    for wave in data["waves"]:
-        label = "no_email" if wave["wave"] is None else f"after_email_{wave['wave']}"
-        sheet.append([label, None, None if wave["suppressed"] else wave["n"], None])
-
-    from .comparison_exports import add_editions_sheet
-
-    add_editions_sheet(book, data)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{survey.slug}-results.xlsx"'
-    return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-@staff_required
-def responses_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    """
-    Every anonymous answer, one row per response: region, level and the
-    areas in order. Streamed in chunks from one ordered query, so memory stays
-    flat however many answers there are.
-    """
-    survey = get_object_or_404(Survey, slug=slug)
-    places = [f"place_{n}" for n in range(1, survey.rank_count + 1)]
-    rows = (
-        RankedArea.objects.filter(response__survey=survey)
-        .order_by("response_id", "position")
-        .values_list("response_id", "response__region__code", "response__level", "area__code")
-        .iterator(chunk_size=2000)
-    )
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(["region", "level", *places])
-        for _response, places_of_one in groupby(rows, key=lambda row: row[0]):
-            answer = list(places_of_one)
-            codes = [row[3] for row in answer]
-            yield writer.writerow([answer[0][1], answer[0][2], *codes])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{survey.slug}-responses.csv"'
-    return response

@@ -3,7 +3,6 @@ Bounces: refusals while sending, bounce reports read over IMAP from a real
 mailbox (Debian's dovecot, tests/imap.py), what the lead sees and does.
 """
 
-import csv
 import io
 import re
 from datetime import timedelta
@@ -29,6 +28,7 @@ from surveys.models import Bounce, OutgoingEmail, Participant, Survey
 
 from . import bounce_reports as reports
 from .conftest import make_participant, make_region, need
+from .downloads import csv_rows
 from .imap import Dovecot, available
 from .smtp import Sink, SMTPServer
 
@@ -401,8 +401,7 @@ def test_bounced_people_get_no_reminders(survey, region, people, mailbox, time_m
 def test_the_list_download_has_the_bounce_and_its_reason(client, alice, survey, region, people, mailbox):
     bounce_some(survey, region, people, mailbox)
     client.force_login(alice)
-    text = client.get(region_url(survey, region, "participants_csv")).content.decode("utf-8-sig")
-    rows = {r[0]: r for r in csv.reader(io.StringIO(text), delimiter=";")}
+    rows = {r[0]: r for r in csv_rows(client.get(region_url(survey, region, "participants_csv")))}
     header = rows["E-post"]
     assert header[-3:] == ["Studsade", "Orsak", "Serverns svar"]
     bounced = dict(zip(header, rows[people[1].email], strict=True))

@@ -1,4 +1,3 @@
-import csv
 import io
 import re
 from datetime import timedelta
@@ -12,6 +11,7 @@ from surveys.demo import PUBLISHED_SHARES, REGIONS, generate_rankings
 from surveys.models import Participant, Region, Response, Survey
 
 from .conftest import national_areas
+from .downloads import csv_dicts, number
 
 # The table published in 2019 (shared/seeds), in its Swedish wording.
 SEED_TABLE = [
@@ -42,18 +42,17 @@ def nearest_half(value):
 
 def test_the_demo_reproduces_the_published_table(client, db):
     load()
-    response = client.get(reverse("results:csv", args=["msi-2019"]))
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = csv_dicts(client.get(reverse("results:csv", args=["msi-2019"])))
     assert len(rows) == 12
     published = dict(SEED_TABLE)
     for row in rows:
-        assert nearest_half(row["share_percent"]) == published[row["area"]], row
+        assert nearest_half(number(row["Andel av poängen (%)"])) == published[row["Område"]], row
     # The published order, with the two areas at 9 % in either order.
-    order = [row["area"] for row in rows]
+    order = [row["Område"] for row in rows]
     assert order[:4] == [name for name, _ in SEED_TABLE[:4]]
     assert set(order[4:6]) == {SEED_TABLE[4][0], SEED_TABLE[5][0]}
     assert order[6:] == [name for name, _ in SEED_TABLE[6:]]
-    assert sum(int(row["points"]) for row in rows) == 101 * 15
+    assert sum(int(row["Poäng"]) for row in rows) == 101 * 15
 
 
 def test_the_demo_has_the_seeds_shape(db):

@@ -1,6 +1,5 @@
 """Results: exact numbers on small hand-computed data, suppression, snapshots and exports."""
 
-import csv
 import io
 import math
 from collections import Counter
@@ -18,6 +17,7 @@ from surveys.accounts import AuditEvent
 from surveys.models import Participant, RankedArea, Region, Response
 
 from .conftest import make_region, make_survey, national_areas
+from .downloads import csv_dicts, csv_rows
 
 AREAS4 = [
     ("a", "Område A", "Area A"),
@@ -386,11 +386,14 @@ def test_the_public_page_shows_no_number_of_a_suppressed_region(client, small):
 # Exports -------------------------------------------------------------------
 
 
-def test_the_csv_keeps_its_first_columns(client, small):
+def test_the_csv_opens_right_in_swedish_excel_with_words_for_headers(client, small, settings):
     publish_snapshot(survey=small)
-    rows = list(csv.reader(io.StringIO(client.get(reverse("results:csv", args=[small.slug])).content.decode())))
-    assert rows[0][:4] == ["code", "area", "points", "share_percent"]
-    assert rows[1][:4] == ["a", "Område A", "10", "41.7"]
+    rows = csv_rows(client.get(reverse("results:csv", args=[small.slug])))
+    assert rows[0][:4] == ["Kod", "Område", "Poäng", "Andel av poängen (%)"]
+    assert rows[1][:4] == ["a", "Område A", "10", "41,7"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = csv_rows(client.get(reverse("results:csv", args=[small.slug])))
+    assert english[0][:4] == ["Code", "Area", "Points", "Share of points (%)"]
 
 
 def test_the_excel_file_has_the_three_sheets(client, small):
@@ -400,12 +403,17 @@ def test_the_excel_file_has_the_three_sheets(client, small):
     response = client.get(reverse("results:xlsx", args=[small.slug]))
     book = load_workbook(io.BytesIO(response.content), read_only=True)
     assert book.sheetnames == ["Hela landet", "Regioner", "Svarsfrekvens"]
+    nation = list(book["Hela landet"].iter_rows(values_only=True))
+    assert nation[0][:4] == ("Kod", "Område", "Poäng", "Andel av poängen (%)")
+    assert nation[1][:4] == ("a", "Område A", 10, 41.7)  # shares and intervals are numbers, like the points
+    assert all(isinstance(row[3], int | float) and isinstance(row[5], int | float) for row in nation[1:])
     regions = list(book["Regioner"].iter_rows(values_only=True))
-    assert {row[0] for row in regions[1:]} == {"east", "north", "south"}
-    assert [row for row in regions if row[0] == "east"][0][1] == "för få svar för att visa"
+    assert {row[0] for row in regions[1:]} == {"East", "North", "South"}
+    assert [row for row in regions if row[0] == "East"][0][1] == "för få svar för att visa"
     rates = {row[0]: row for row in book["Svarsfrekvens"].iter_rows(values_only=True)}
-    assert rates["south"][1:] == (6, 4, 66.7)
-    assert rates["east"][2] == "för få svar för att visa"
+    assert rates["South"][1:] == (6, 4, 66.7)
+    assert rates["East"][2] == "för få svar för att visa"
+    assert rates["Hela landet"][1:3] == (13, 8)
 
 
 def test_the_response_export_is_for_staff_only(client, small, staff):
@@ -414,8 +422,8 @@ def test_the_response_export_is_for_staff_only(client, small, staff):
     client.force_login(staff)
     response = client.get(address)
     assert response.streaming
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["region", "level", "place_1", "place_2"]
+    rows = csv_rows(response)
+    assert rows[0] == ["Region", "Nivå", "Plats 1", "Plats 2"]
     assert Counter(tuple(row) for row in rows[1:]) == Counter(
         {
             ("north", "kommun", "a", "b"): 1, ("north", "kommun", "a", "c"): 1, ("north", "kommun", "b", "a"): 1,
@@ -432,26 +440,24 @@ def test_every_published_number_agrees_with_the_response_export(client, staff, d
     load_demo()
     client.force_login(staff)
     response = client.get(reverse("results:responses_csv", args=["msi-2019"]))
-    answers = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    answers = csv_dicts(response)
     assert len(answers) == 101
     points = Counter()
     regional = Counter()
     for row in answers:
         for place in range(1, 6):
-            points[row[f"place_{place}"]] += 6 - place
-            regional[row["region"], row[f"place_{place}"]] += 6 - place
-    published = list(
-        csv.DictReader(io.StringIO(client.get(reverse("results:csv", args=["msi-2019"])).content.decode()))
-    )
+            points[row[f"Plats {place}"]] += 6 - place
+            regional[row["Region"], row[f"Plats {place}"]] += 6 - place
+    published = csv_dicts(client.get(reverse("results:csv", args=["msi-2019"])))
     assert len(published) == 12
     for row in published:
-        assert int(row["points"]) == points[row["code"]]
-        share = points[row["code"]] * 100 / (101 * 15)
-        assert row["share_percent"] == f"{share + 1e-9:.1f}"
+        assert int(row["Poäng"]) == points[row["Kod"]]
+        share = points[row["Kod"]] * 100 / (101 * 15)
+        assert row["Andel av poängen (%)"] == f"{share + 1e-9:.1f}".replace(".", ",")
     data = Snapshot.objects.get(survey__slug="msi-2019").data
     assert [block["suppressed"] for block in data["regions"]] == [False] * 6
     for block in data["regions"]:
-        n = sum(1 for row in answers if row["region"] == block["code"])
+        n = sum(1 for row in answers if row["Region"] == block["code"])
         assert block["n"] == n
         for area in block["areas"]:
             assert area["points"] == regional[block["code"], area["code"]]

@@ -5,9 +5,8 @@ the user may not touch is a 404. Leads see whether someone has answered,
 never what they answered.
 """
 
-import csv
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from msi_survey.http import AuthenticatedHttpRequest
 from msi_survey.permissions import NoRegion, staff_required
+from msi_survey.spreadsheets import Cell, csv_response
 from surveys.models import Bounce, EmailKind, OutgoingEmail, Participant, ParticipantImport, Region, Survey
 
 from . import bounces, queueing, selectors
@@ -126,43 +126,30 @@ def progress(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpRes
 @login_required
 def participants_csv(request: AuthenticatedHttpRequest, slug: str, code: str) -> HttpResponse:
     survey, region = get_survey_region_for_user(request.user, slug, code)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{survey.slug}-{region.code}-deltagare.csv"'
-    # A BOM and semicolons, so that Excel in Swedish opens it as it should.
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
-        [
-            "E-post",
-            "Namn",
-            "Organisation",
-            "Nivå",
-            "Status",
-            "Senaste e-post",
-            "Skickat",
-            "Fel",
-            "Studsade",
-            "Orsak",
-            "Serverns svar",
-        ]
-    )
-    for p in selectors.participants_for_lead(survey, region).iterator(chunk_size=2000):
-        writer.writerow(
-            [
+    header: list[Cell] = [
+        _("Email"), _("Name"), _("Organisation"), _("Level"), _("Status"), _("Last email"), _("Sent"), _("Error"),
+        _("Bounced"), _("Reason"), _("The server's reply"),
+    ]  # fmt: skip
+
+    def rows() -> Iterator[list[Cell]]:
+        # Names, organisations and the server's reply came from outside: spreadsheets.py keeps them text.
+        yield header
+        for p in selectors.participants_for_lead(survey, region).iterator(chunk_size=2000):
+            yield [
                 p.email,
                 p.name,
                 p.organisation,
                 p.level,
-                participant_status(p).label,
+                str(participant_status(p).label),
                 wave_label(p.last_wave) if p.last_wave is not None else "",
                 timezone.localtime(p.last_sent_at).strftime("%Y-%m-%d %H:%M") if p.last_sent_at else "",
                 p.last_error or "",
                 timezone.localtime(p.bounce_at).strftime("%Y-%m-%d %H:%M") if p.bounce_at else "",
-                bounce_reason_label(p.bounce_reason),
+                str(bounce_reason_label(p.bounce_reason)),
                 p.bounce_text or "",
             ]
-        )
-    return response
+
+    return csv_response(f"{survey.slug}-{region.code}-deltagare.csv", rows(), stream=True)
 
 
 @login_required
