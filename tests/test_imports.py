@@ -774,3 +774,27 @@ def test_valid_rows_written_as_csv_read_back_the_same(people_and_header, delimit
         )
         for line, (local, domain, name, org, (_, level)) in enumerate(people, start=2)
     ]
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (0, "address"),
+        (1, "The name is longer than 200 characters."),
+        (2, "The organisation is longer than 200 characters."),
+    ],
+)
+def test_a_10000_character_value_in_any_column_is_a_clear_row_error_never_cut(column, message):
+    row = ["a@example.se", "Anna", "Luleå kommun", "kommun"]
+    row[column] = ("a" * 9_990) + "@example.se" if column == 0 else "x" * 10_000
+    data = csv_bytes([["E-post", "Namn", "Organisation", "Nivå"], row, ["b@example.se", "Bo", "Piteå", "kommun"]])
+    report = parse(data, filename="deltagare.csv")
+    rejected = only_rejection(report)
+    assert rejected.line == 2 and message.lower() in rejected.reason.lower(), rejected
+    assert [valid.email for valid in report.valid] == ["b@example.se"]
+
+
+def test_a_10000_character_level_is_left_empty_with_a_short_warning():
+    data = csv_bytes([["E-post", "Nivå"], ["a@example.se", "x" * 10_000]])
+    (row,) = parse(data).valid
+    assert row.level == "" and "not understood" in row.warning and len(row.warning) < 200

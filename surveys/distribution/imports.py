@@ -461,7 +461,8 @@ def _clean_level(raw: str) -> tuple[str, str]:
     value = raw.strip()
     level = LEVELS.get(_header_key(value))
     if level is None:
-        return "", _("Level “%(value)s” not understood: left empty (kommun or region).") % {"value": value}
+        shown = value if len(value) <= 40 else value[:40] + "…"  # a long value is quoted in part, and says so
+        return "", _("Level “%(value)s” not understood: left empty (kommun or region).") % {"value": shown}
     return level, ""
 
 
