@@ -49,7 +49,7 @@ def statuses():
 
 def test_it_queues_one_invitation_per_person_in_the_region(survey, region, cast, django_capture_on_commit_callbacks):
     with (
-        mock.patch("surveys.tasks.send_queued_emails.delay") as delay,
+        mock.patch("msi_survey.celery.app.send_task") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         mailing, count = queueing.queue_invitations(survey=survey, region=region)
@@ -61,7 +61,7 @@ def test_it_queues_one_invitation_per_person_in_the_region(survey, region, cast,
 
 
 def test_the_send_is_enqueued_only_after_commit(survey, region, cast, django_capture_on_commit_callbacks):
-    with mock.patch("surveys.tasks.send_queued_emails.delay") as delay:
+    with mock.patch("msi_survey.celery.app.send_task") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             queueing.queue_invitations(survey=survey, region=region)
         assert delay.call_count == 0
@@ -404,7 +404,7 @@ def test_the_tick_queues_due_reminders_and_dispatches(invited, time_machine, dja
     survey, region, people = invited
     time_machine.move_to(MONDAY + timedelta(days=7, hours=1))
     with (
-        mock.patch("surveys.tasks.send_queued_emails.delay") as delay,
+        mock.patch("msi_survey.celery.app.send_task") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         tick()
@@ -414,8 +414,15 @@ def test_the_tick_queues_due_reminders_and_dispatches(invited, time_machine, dja
 
 
 def test_the_tick_redispatches_a_lost_enqueue(survey, region, cast):
-    with mock.patch("surveys.tasks.send_queued_emails.delay", side_effect=ConnectionError("broker down")):
+    with mock.patch("msi_survey.celery.app.send_task", side_effect=ConnectionError("broker down")):
         queueing.queue_invitations(survey=survey, region=region)  # on_commit runs at once outside a transaction
-    with mock.patch("surveys.tasks.send_queued_emails.delay") as delay:
+    with mock.patch("msi_survey.celery.app.send_task") as delay:
         tick()
-    delay.assert_called_once()
+    delay.assert_called_once_with(queueing.SEND_QUEUED_EMAILS)
+
+
+def test_distribution_dispatches_by_the_name_of_a_task_celery_knows():
+    from msi_survey.celery import app
+
+    app.loader.import_default_modules()
+    assert queueing.SEND_QUEUED_EMAILS in app.tasks

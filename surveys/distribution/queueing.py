@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from msi_survey.celery import app as celery_app
 from surveys.models import EmailKind, Mailing, OutgoingEmail, Participant, Region, Survey
 
 if TYPE_CHECKING:
@@ -70,13 +71,15 @@ def _queue(
     return mailing, count
 
 
+SEND_QUEUED_EMAILS = "surveys.tasks.send_queued_emails"
+
+
 def dispatch() -> None:
     """Tell the workers there is mail to send. Losing this message loses nothing: the sweep re-dispatches."""
-    # The Celery task lives where Celery looks for it; it calls sending.drain_queue().
-    from surveys.tasks import send_queued_emails
-
+    # By the task's name: surveys/tasks.py is the outer layer that calls into
+    # distribution (sending.drain_queue()), and distribution never imports it.
     try:
-        send_queued_emails.delay()
+        celery_app.send_task(SEND_QUEUED_EMAILS)
     except Exception:  # the broker is down: the rows wait for the sweep
         logger.exception("could not enqueue send_queued_emails; the sweep will pick the rows up")
 
