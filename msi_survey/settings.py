@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
+    "msi_survey.accounts",
     "surveys",
     "results",
 ]
@@ -184,7 +185,7 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Failed passwords and second-factor codes are throttled by
-# msi_survey/accounts/forms.py (surveys/auth.py's counts), with the project's
+# msi_survey/accounts/forms.py (msi_survey/accounts/throttles.py), with the project's
 # own message; allauth's other limits stay on.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
 # Setting up, changing or removing a second factor asks for the password

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from msi_survey.accounts import services as audit
-from surveys.accounts import AuditEvent
+from msi_survey.accounts.models import AuditEvent
 from surveys.models import Survey
 
 from .cache import newer_edition_published, publication_changed

@@ -594,5 +594,4 @@ def _localized(swedish: str, english: str) -> str:
 
 
 # Sign-in models live in a module of their own.
-from .accounts import AccountPolicy, AuditEvent  # noqa: E402, F401
 from .editions.models import PublishedFigure, Series  # noqa: E402, F401

@@ -359,7 +359,7 @@ def test_more_uncertain_emails_than_confirmed_asks_again(client, alice, survey, 
 def test_a_new_address_for_someone_invited_gets_a_new_link_and_is_in_the_audit_log(
     client, alice, survey, regions, people
 ):
-    from surveys.accounts import AuditEvent
+    from msi_survey.accounts.models import AuditEvent
 
     anna = people["anna"]
     client.force_login(alice)
@@ -390,7 +390,7 @@ def test_a_new_address_for_someone_invited_gets_a_new_link_and_is_in_the_audit_l
 
 
 def test_a_new_address_before_any_email_keeps_the_link_but_is_recorded(client, alice, survey, regions, people):
-    from surveys.accounts import AuditEvent
+    from msi_survey.accounts.models import AuditEvent
 
     anna = people["anna"]
     token = anna.token

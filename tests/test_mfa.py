@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from surveys.accounts import AuditEvent
+from msi_survey.accounts.models import AuditEvent
 
 from .conftest import make_region
 from .signin import PASSWORD, log_in, make_user, secret_on, totp
@@ -296,7 +296,7 @@ def test_codes_are_counted_per_account_whatever_session_they_come_from(alice, al
     # clock, which time_machine does not move) the right code works again.
     from django.core.cache import cache
 
-    from surveys.auth import CODES
+    from msi_survey.accounts.throttles import CODES
 
     cache.delete(f"{CODES.name}:user:{alice.pk}")
     clock.shift(timedelta(seconds=30))
@@ -309,7 +309,7 @@ def test_codes_are_counted_per_account_whatever_session_they_come_from(alice, al
 def test_codes_are_counted_per_address_across_accounts(db, required, clock):
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-    from surveys.auth import CODES
+    from msi_survey.accounts.throttles import CODES
 
     region = make_region("north", "North")
     secrets = {}

@@ -6,7 +6,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
-from surveys.accounts import AuditEvent
+from msi_survey.accounts.models import AuditEvent
 
 from .browser import axe_violations, screenshot
 from .conftest import make_region

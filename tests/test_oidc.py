@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from joserfc.jwk import RSAKey
 
-from surveys.accounts import AccountPolicy, AuditEvent
+from msi_survey.accounts.models import AccountPolicy, AuditEvent
 
 from .conftest import make_region
 from .oidc_provider import Provider

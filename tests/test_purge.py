@@ -53,7 +53,7 @@ def test_it_removes_personal_data_and_keeps_the_numbers(finished):
 
 
 def test_the_audit_log_keeps_who_changed_an_address_but_not_the_addresses(finished, django_user_model):
-    from surveys.accounts import AuditEvent
+    from msi_survey.accounts.models import AuditEvent
 
     from .conftest import make_survey
 

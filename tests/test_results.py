@@ -10,10 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from msi_survey.accounts.models import AuditEvent
 from results.models import Commentary, Snapshot
 from results.selectors import build_results
 from results.services import AlreadyPublished, publish_snapshot
-from surveys.accounts import AuditEvent
 from surveys.models import Participant, RankedArea, Region, Response
 
 from .conftest import make_region, make_survey, national_areas

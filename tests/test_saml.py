@@ -6,7 +6,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
-from surveys.accounts import AuditEvent
+from msi_survey.accounts.models import AuditEvent
 
 from .conftest import make_region, need
 from .saml_idp import ENTITY_ID, SSO_URL, IdentityProvider, encoded, self_signed

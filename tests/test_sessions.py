@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from surveys.accounts import AccountPolicy, AuditEvent
+from msi_survey.accounts.models import AccountPolicy, AuditEvent
 
 from .conftest import make_region
 from .signin import PASSWORD, log_in, make_user
@@ -143,18 +143,18 @@ def test_staff_read_the_audit_log_but_cannot_change_it(client, alice):
     log_in(Client(), "alice")
     staff = User.objects.create_superuser("boss", "boss@example.se", PASSWORD)
     client.force_login(staff)
-    listing = client.get(reverse("admin:surveys_auditevent_changelist"))
+    listing = client.get(reverse("admin:accounts_auditevent_changelist"))
     assert listing.status_code == 200 and "alice" in listing.content.decode()
     event = AuditEvent.objects.filter(user=alice).first()
-    assert client.post(reverse("admin:surveys_auditevent_change", args=[event.pk]), {"kind": "x"}).status_code == 403
-    assert client.get(reverse("admin:surveys_auditevent_add")).status_code == 403
-    assert client.get(reverse("admin:surveys_auditevent_delete", args=[event.pk])).status_code == 403
+    assert client.post(reverse("admin:accounts_auditevent_change", args=[event.pk]), {"kind": "x"}).status_code == 403
+    assert client.get(reverse("admin:accounts_auditevent_add")).status_code == 403
+    assert client.get(reverse("admin:accounts_auditevent_delete", args=[event.pk])).status_code == 403
 
 
 def test_staff_limit_an_account_to_single_sign_on_in_the_admin(client, alice):
     staff = User.objects.create_superuser("boss", "boss@example.se", PASSWORD)
     client.force_login(staff)
-    assert client.get(reverse("admin:surveys_accountpolicy_add")).status_code == 200
-    response = client.post(reverse("admin:surveys_accountpolicy_add"), {"user": alice.pk, "sso_only": "on"})
+    assert client.get(reverse("admin:accounts_accountpolicy_add")).status_code == 200
+    response = client.post(reverse("admin:accounts_accountpolicy_add"), {"user": alice.pk, "sso_only": "on"})
     assert response.status_code == 302
     assert AccountPolicy.objects.get(user=alice).sso_only

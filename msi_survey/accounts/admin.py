@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from surveys.accounts import AccountPolicy, AuditEvent
+from msi_survey.accounts.models import AccountPolicy, AuditEvent
 
 
 @admin.register(AuditEvent)

@@ -6,8 +6,8 @@ from allauth.mfa.webauthn import forms as webauthn_forms
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from surveys.accounts import AuditEvent
-from surveys.auth import CODES, CODES_THROTTLED, PASSWORDS, THROTTLED
+from msi_survey.accounts.models import AuditEvent
+from msi_survey.accounts.throttles import CODES, CODES_THROTTLED, PASSWORDS, THROTTLED
 
 from . import services
 

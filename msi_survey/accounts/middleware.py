@@ -23,7 +23,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from surveys.accounts import AccountPolicy, AuditEvent
+from msi_survey.accounts.models import AccountPolicy, AuditEvent
 
 from . import services
 

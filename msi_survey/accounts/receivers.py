@@ -14,7 +14,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import m2m_changed, pre_save
 from django.dispatch import receiver
 
-from surveys.accounts import AuditEvent
+from msi_survey.accounts.models import AuditEvent
 from surveys.models import Region
 
 from . import services

@@ -3,8 +3,8 @@
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from msi_survey.accounts.models import AccountPolicy, AuditEvent
 from msi_survey.http import client_address
-from surveys.accounts import AccountPolicy, AuditEvent
 
 
 def _address(request) -> str | None:

@@ -3,8 +3,8 @@
 from allauth.mfa.base import views as mfa_views
 from django.contrib import messages
 
-from surveys.accounts import AuditEvent
-from surveys.auth import CODES_PER_SIGN_IN, SIGN_IN_AGAIN
+from msi_survey.accounts.models import AuditEvent
+from msi_survey.accounts.throttles import CODES_PER_SIGN_IN, SIGN_IN_AGAIN
 
 from . import services
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from msi_survey.accounts import services as audit
-from surveys.accounts import AuditEvent
+from msi_survey.accounts.models import AuditEvent
 from surveys.models import Participant, ParticipantImport, Region, Survey, new_token
 
 from .addresses import address_key

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from surveys.accounts import AuditEvent
+from msi_survey.accounts.models import AuditEvent
 from surveys.models import Bounce, OutgoingEmail, Participant, ParticipantImport, Survey
 
 

@@ -1,6 +1,8 @@
 """
 What the site keeps about sign-in: the audit log, and each account's
-sign-in policy. The code that writes them is in msi_survey/accounts/.
+sign-in policy. Their tables kept the names they had when these models
+lived in the surveys app (migrations/0001_initial.py moved them without
+touching a row).
 """
 
 from django.conf import settings
@@ -45,6 +47,7 @@ class AuditEvent(models.Model):
     detail = models.CharField(_("detail"), max_length=300, blank=True)
 
     class Meta:
+        db_table = "surveys_auditevent"
         ordering = ["-at", "-pk"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit log")
@@ -67,6 +70,7 @@ class AccountPolicy(models.Model):
     sessions_ended_at = models.DateTimeField(_("sessions ended at"), null=True, blank=True)
 
     class Meta:
+        db_table = "surveys_accountpolicy"
         verbose_name = _("sign-in policy")
         verbose_name_plural = _("sign-in policies")
 
