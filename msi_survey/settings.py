@@ -385,6 +385,14 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     "surveys.distribution.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Keys that encrypt stored secrets (sending accounts' passwords and OAuth
+# client secrets): Fernet keys, comma-separated, the first encrypting
+# (msi_survey/encryption.py). A malformed key stops the start here.
+SECRETS_KEYS = os.environ.get("SECRETS_KEYS", "")
+if SECRETS_KEYS:
+    from msi_survey.encryption import parse_keys
+
+    parse_keys(SECRETS_KEYS)
 # Sending limits of the mail account, across every worker (none when unset):
 # Microsoft 365 30 a minute and 10,000 a day, Google Workspace 2,000 a day.
 # See surveys/distribution/pacing.py and the README.

@@ -96,6 +96,9 @@ class SurveyAdmin(admin.ModelAdmin):
 class RegionAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "node", "contact_name", "contact_email"]
     filter_horizontal = ["leads"]
+    # Shown once sending goes through a region's own account: until then
+    # every region sends through the site's account (EMAIL_* settings).
+    exclude = ["sending_account"]
 
 
 @admin.register(Participant)

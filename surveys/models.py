@@ -237,6 +237,15 @@ class Region(models.Model):
         _("contact name"), max_length=200, blank=True, help_text=_("Shown in emails as who to contact.")
     )
     contact_email = models.EmailField(_("contact email"), blank=True)
+    sending_account = models.ForeignKey(
+        "surveys.SendingAccount",
+        verbose_name=_("sending account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="regions",
+        help_text=_("The mail account its invitations go out through. Empty: the site's account (EMAIL_* settings)."),
+    )
 
     class Meta:
         verbose_name = _("region")
@@ -593,5 +602,6 @@ def _localized(swedish: str, english: str) -> str:
     return swedish
 
 
-# Sign-in models live in a module of their own.
+# Models that live in modules of their own.
+from .distribution.sending_account import SendingAccount  # noqa: E402, F401
 from .editions.models import PublishedFigure, Series  # noqa: E402, F401

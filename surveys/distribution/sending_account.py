@@ -1,0 +1,90 @@
+"""
+A sending account: one mail account the invitations of one or more regions
+go out through (a regional node's Microsoft 365 or Google Workspace
+mailbox, or a plain relay), with its own limits and bounce mailbox. Its
+password and OAuth 2.0 client secret are stored encrypted
+(msi_survey/encryption.py) and never shown again once saved.
+
+Every account lookup for sending starts here: a region points at its
+account, and a region with none sends through the account from the
+environment (EMAIL_* settings), which stays the default.
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from msi_survey import encryption
+
+SECRET_FIELDS = ("password", "oauth_client_secret", "bounce_password")
+
+
+class SendingAccount(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True, help_text=_("E.g. “Luleå tekniska universitet”."))
+    from_email = models.EmailField(_("From address"))
+    from_name = models.CharField(_("From name"), max_length=100, blank=True)
+    reply_to = models.EmailField(_("Reply-To"), blank=True)
+    host = models.CharField(_("SMTP server"), max_length=200)
+    port = models.PositiveIntegerField(
+        _("port"), default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    use_tls = models.BooleanField(_("STARTTLS"), default=True)
+    use_ssl = models.BooleanField(_("TLS from the start (SMTPS)"), default=False)
+    username = models.CharField(_("user"), max_length=200, blank=True)
+    password_encrypted = models.TextField(_("password (encrypted)"), blank=True, editable=False)
+    oauth_token_url = models.URLField(_("OAuth 2.0 token URL"), blank=True)
+    oauth_client_id = models.CharField(_("OAuth 2.0 client id"), max_length=200, blank=True)
+    oauth_client_secret_encrypted = models.TextField(
+        _("OAuth 2.0 client secret (encrypted)"), blank=True, editable=False
+    )
+    oauth_scope = models.CharField(_("OAuth 2.0 scope"), max_length=300, blank=True)
+    per_minute = models.PositiveIntegerField(
+        _("at most per minute"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    per_hour = models.PositiveIntegerField(
+        _("at most per hour"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    per_day = models.PositiveIntegerField(
+        _("at most per day"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    bounce_address = models.EmailField(_("bounce address"), blank=True)
+    bounce_host = models.CharField(_("bounce mailbox (IMAP server)"), max_length=200, blank=True)
+    bounce_username = models.CharField(_("bounce mailbox user"), max_length=200, blank=True)
+    bounce_password_encrypted = models.TextField(_("bounce mailbox password (encrypted)"), blank=True, editable=False)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        app_label = "surveys"
+        verbose_name = _("sending account")
+        verbose_name_plural = _("sending accounts")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        # Never the secrets, not even encrypted, in a traceback or a log line.
+        return f"<SendingAccount {self.pk}: {self.name}>"
+
+    def set_secret(self, name: str, value: str) -> None:
+        """Store `value` as the secret `name` (one of SECRET_FIELDS), encrypted; "" removes it."""
+        assert name in SECRET_FIELDS, name
+        setattr(self, f"{name}_encrypted", encryption.encrypt(value) if value else "")
+
+    def secret(self, name: str) -> str:
+        """The secret `name` as it was typed; "" when none is stored. SecretsUnavailable without the key."""
+        assert name in SECRET_FIELDS, name
+        stored = getattr(self, f"{name}_encrypted")
+        return encryption.decrypt(stored) if stored else ""
+
+    def has_secret(self, name: str) -> bool:
+        return bool(getattr(self, f"{name}_encrypted"))
+
+    def clean(self):
+        if self.use_tls and self.use_ssl:
+            raise ValidationError(_("Choose STARTTLS or TLS from the start, not both."))
+        if self.oauth_token_url and not self.oauth_client_id:
+            raise ValidationError({"oauth_client_id": _("An OAuth 2.0 token URL needs the client id as well.")})
