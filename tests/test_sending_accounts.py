@@ -102,3 +102,79 @@ def test_limits_are_positive_and_a_region_without_an_account_uses_the_sites(key)
     both = SendingAccount(name="Y", from_email="y@example.se", host="smtp.example.se", use_tls=True, use_ssl=True)
     with pytest.raises(ValidationError, match="STARTTLS"):
         both.full_clean()
+
+
+# The account's own transport, against real servers on loopback.
+
+
+def relay(server, **fields) -> SendingAccount:
+    made = SendingAccount.objects.create(
+        name=fields.pop("name", "LTU"),
+        from_email="enkat@ltu.example.se",
+        from_name="Enkäten, LTU",
+        reply_to="msi@ltu.example.se",
+        host="127.0.0.1",
+        port=server.port,
+        use_tls=False,
+        **fields,
+    )
+    return made
+
+
+def test_a_test_email_goes_out_through_the_account_s_own_server(key):
+    from surveys.distribution.sending_account import send_test_email
+
+    from .smtp import Sink, SMTPServer
+
+    with SMTPServer(Sink()) as server:
+        result = send_test_email(relay(server), "lena@ltu.example.se")
+    assert result.sent and "lena@ltu.example.se" in result.message
+    (message,) = server.sink.messages
+    assert str(message["From"]) == '"Enkäten, LTU" <enkat@ltu.example.se>'
+    assert str(message["Reply-To"]) == "msi@ltu.example.se"
+    assert server.sink.recipients() == ["lena@ltu.example.se"]
+
+
+def test_an_account_signs_in_with_its_own_oauth_client_not_the_site_s(key):
+    from surveys.distribution import smtp
+    from surveys.distribution.sending_account import send_test_email
+
+    from .smtp import Sink, SMTPServer, TokenEndpoint
+
+    smtp.forget_token()
+    with (
+        TokenEndpoint(client_id="ltu-client", client_secret="ltu-hemlis") as endpoint,
+        SMTPServer(Sink(xoauth2_tokens=endpoint.tokens)) as server,
+    ):
+        account = relay(
+            server, username="enkat@ltu.example.se", oauth_token_url=endpoint.url, oauth_client_id="ltu-client"
+        )
+        account.set_secret("oauth_client_secret", "ltu-hemlis")
+        account.save()
+        assert send_test_email(account, "lena@ltu.example.se").sent
+        assert server.sink.sign_ins == [("enkat@ltu.example.se", True)]
+        # A wrong secret: refused, said in words, nothing of the secret in them.
+        smtp.forget_token()
+        account.set_secret("oauth_client_secret", "fel-hemlis")
+        account.save()
+        refused = send_test_email(account, "lena@ltu.example.se")
+    assert not refused.sent and "token endpoint refused" in refused.message
+    assert "hemlis" not in refused.message
+
+
+def test_an_unreachable_server_or_unreadable_secret_is_said_in_words(key):
+    from surveys.distribution.sending_account import send_test_email
+
+    from .workers import free_port
+
+    dead = SendingAccount.objects.create(
+        name="Död", from_email="x@example.se", host="127.0.0.1", port=free_port(), use_tls=False
+    )
+    result = send_test_email(dead, "lena@example.se")
+    assert not result.sent and result.message
+    locked = SendingAccount.objects.create(name="Låst", from_email="y@example.se", host="127.0.0.1", username="u")
+    locked.set_secret("password", "ett")
+    locked.save()
+    key.SECRETS_KEYS = NEW
+    result = send_test_email(locked, "lena@example.se")
+    assert not result.sent and "cannot be read" in result.message

@@ -10,13 +10,25 @@ account, and a region with none sends through the account from the
 environment (EMAIL_* settings), which stays the default.
 """
 
+import logging
+from dataclasses import dataclass
+from email.utils import formataddr
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from msi_survey import encryption
+
+from . import replies, smtp
+from .emails import one_line
+
+logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("password", "oauth_client_secret", "bounce_password")
 
@@ -88,3 +100,71 @@ class SendingAccount(models.Model):
             raise ValidationError(_("Choose STARTTLS or TLS from the start, not both."))
         if self.oauth_token_url and not self.oauth_client_id:
             raise ValidationError({"oauth_client_id": _("An OAuth 2.0 token URL needs the client id as well.")})
+
+
+def oauth_client(account: SendingAccount) -> "smtp.OAuthClient | None":
+    if not account.oauth_token_url:
+        return None
+    return smtp.OAuthClient(
+        token_url=account.oauth_token_url,
+        client_id=account.oauth_client_id,
+        client_secret=account.secret("oauth_client_secret"),
+        scope=account.oauth_scope,
+    )
+
+
+def connection_for(account: SendingAccount) -> "smtp.EmailBackend":
+    """
+    An SMTP connection (not yet open) through `account`: its server, and its
+    password or OAuth 2.0 client. SecretsUnavailable if its secrets cannot be read.
+    """
+    client = oauth_client(account)
+    return smtp.EmailBackend(
+        host=account.host,
+        port=account.port,
+        username=account.username,
+        password="" if client else account.secret("password"),
+        use_tls=account.use_tls,
+        use_ssl=account.use_ssl,
+        timeout=settings.EMAIL_TIMEOUT,
+        fail_silently=False,
+        oauth_client=client,
+    )
+
+
+def from_header(account: SendingAccount) -> str:
+    """The From header of the account's emails: its name and address, the name never a header of its own."""
+    return formataddr((one_line(account.from_name), account.from_email)) if account.from_name else account.from_email
+
+
+@dataclass(frozen=True)
+class TestResult:
+    sent: bool
+    message: str  # in words, for staff or the lead who pressed the button
+
+
+def send_test_email(account: SendingAccount, to: str) -> TestResult:
+    """
+    Send one short email through `account` to `to`, at once and not through
+    the queue, and say what happened in words: the server's own reply when
+    it fails. Nothing is raised; nothing of the secrets is in the message.
+    """
+    subject = gettext("Test email from %(account)s") % {"account": account.name}
+    body = gettext(
+        "This is a test email, sent through the sending account “%(account)s” (%(host)s) of the survey site. "
+        "If it arrived, invitations sent through the account arrive too."
+    ) % {"account": account.name, "host": account.host}
+    message = EmailMessage(one_line(subject), body, from_header(account), [to])
+    if account.reply_to:
+        message.reply_to = [account.reply_to]
+    try:
+        with connection_for(account) as connection:
+            connection.send_messages([message])
+    except encryption.SecretsUnavailable as error:
+        return TestResult(False, str(error))
+    except Exception as error:
+        logger.info("test email through sending account %s failed: %s", account.pk, type(error).__name__)
+        return TestResult(False, replies.describe(replies.read(error)))
+    return TestResult(
+        True, gettext("The test email was sent to %(to)s through %(host)s.") % {"to": to, "host": account.host}
+    )

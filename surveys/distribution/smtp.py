@@ -5,7 +5,8 @@ and Google Workspace require, and with a password otherwise.
 
 The access token comes from the provider's token endpoint by the
 client-credentials flow (Authlib), is kept in this process until shortly
-before it expires, and is never logged. A refused sign-in raises
+before it expires, one per set of client credentials (the site's, and each
+sending account's), and is never logged. A refused sign-in raises
 SMTPAuthenticationError, which sending.py turns into a pause for everyone
 (see replies.py), never into failed emails; the token is then fetched anew.
 """
@@ -13,7 +14,7 @@ SMTPAuthenticationError, which sending.py turns into a pause for everyone
 import smtplib
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
@@ -30,6 +31,31 @@ class TokenError(smtplib.SMTPAuthenticationError):
         super().__init__(0, reason)
 
 
+@dataclass(frozen=True)
+class OAuthClient:
+    """The client credentials that get an access token: the site's (EMAIL_OAUTH2_*) or a sending account's."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scope: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.token_url, self.client_id, self.scope)
+
+
+def site_oauth_client() -> OAuthClient | None:
+    if not settings.EMAIL_OAUTH2_TOKEN_URL:
+        return None
+    return OAuthClient(
+        token_url=settings.EMAIL_OAUTH2_TOKEN_URL,
+        client_id=settings.EMAIL_OAUTH2_CLIENT_ID,
+        client_secret=settings.EMAIL_OAUTH2_CLIENT_SECRET,
+        scope=settings.EMAIL_OAUTH2_SCOPE,
+    )
+
+
 @dataclass
 class _Token:
     value: str
@@ -37,36 +63,39 @@ class _Token:
 
 
 _lock = threading.Lock()
-_token: _Token | None = None
+_tokens: dict[tuple[str, str, str], _Token] = {}
 
 
-def access_token() -> str:
-    """A valid access token, fetched when there is none or it is about to expire. Raises TokenError."""
-    global _token
+def access_token(client: OAuthClient | None = None) -> str:
+    """A valid access token for `client` (the site's by default), fetched when needed. Raises TokenError."""
+    client = client or site_oauth_client()
+    if client is None:
+        raise TokenError("no OAuth 2.0 client is set up")
     with _lock:
-        if _token is None or _token.expires_at - EXPIRY_MARGIN_SECONDS <= time.time():
-            _token = _fetch_token()
-        return _token.value
+        token = _tokens.get(client.key)
+        if token is None or token.expires_at - EXPIRY_MARGIN_SECONDS <= time.time():
+            token = _tokens[client.key] = _fetch_token(client)
+        return token.value
 
 
-def forget_token() -> None:
-    """Drop the kept token (the server refused it): the next sign-in fetches a new one."""
-    global _token
+def forget_token(client: OAuthClient | None = None) -> None:
+    """Drop the kept token of `client` (every one, without): the next sign-in fetches a new one."""
     with _lock:
-        _token = None
+        if client is None:
+            _tokens.clear()
+        else:
+            _tokens.pop(client.key, None)
 
 
-def _fetch_token() -> _Token:
+def _fetch_token(client: OAuthClient) -> _Token:
     session = OAuth2Session(
-        client_id=settings.EMAIL_OAUTH2_CLIENT_ID,
-        client_secret=settings.EMAIL_OAUTH2_CLIENT_SECRET,
-        scope=settings.EMAIL_OAUTH2_SCOPE or None,
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        scope=client.scope or None,
         token_endpoint_auth_method="client_secret_post",  # noqa: S106 - the name of a method, not a secret
     )
     try:
-        token = session.fetch_token(
-            settings.EMAIL_OAUTH2_TOKEN_URL, grant_type="client_credentials", timeout=settings.EMAIL_TIMEOUT
-        )
+        token = session.fetch_token(client.token_url, grant_type="client_credentials", timeout=settings.EMAIL_TIMEOUT)
     except Exception as error:
         # Say what failed without quoting the response, which may hold secrets.
         raise TokenError(f"the token endpoint refused or could not be reached ({type(error).__name__})") from None
@@ -85,11 +114,15 @@ def xoauth2(user: str, token: str) -> str:
 
 
 class EmailBackend(smtp.EmailBackend):
-    """Django's SMTP backend with XOAUTH2 sign-in when EMAIL_OAUTH2_TOKEN_URL is set."""
+    """
+    Django's SMTP backend with XOAUTH2 sign-in: with `oauth_client` (a
+    sending account's), or the site's when EMAIL_OAUTH2_TOKEN_URL is set.
+    """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, oauth_client: OAuthClient | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.oauth2 = bool(settings.EMAIL_OAUTH2_TOKEN_URL)
+        self.oauth_client = oauth_client or (None if kwargs.get("host") else site_oauth_client())
+        self.oauth2 = self.oauth_client is not None
         if self.oauth2:
             self.password = ""  # so that Django's open() does not try a password
 
@@ -106,7 +139,7 @@ class EmailBackend(smtp.EmailBackend):
 
     def _sign_in(self) -> None:
         assert self.connection is not None
-        response = xoauth2(self.username, access_token())
+        response = xoauth2(self.username, access_token(self.oauth_client))
         self.connection.ehlo_or_helo_if_needed()
         try:
             # On a refused token the server sends a challenge with the reason;
@@ -115,5 +148,5 @@ class EmailBackend(smtp.EmailBackend):
                 "XOAUTH2", lambda challenge=None: response if challenge is None else "", initial_response_ok=True
             )
         except smtplib.SMTPAuthenticationError:
-            forget_token()
+            forget_token(self.oauth_client)
             raise
