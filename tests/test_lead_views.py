@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from surveys.distribution import queueing, sending
@@ -402,3 +403,29 @@ def test_a_new_address_before_any_email_keeps_the_link_but_is_recorded(client, a
     # A change of name only is not an address change.
     client.post(url("participant_edit", survey, regions[0], anna.pk), {"email": anna.email, "name": "Anna A"})
     assert AuditEvent.objects.filter(kind="address_changed").count() == 1
+
+
+MARKUP = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+
+def test_markup_in_a_name_or_organisation_is_text_on_every_lead_page(client, alice, survey, regions, people):
+    anna = people["anna"]
+    anna.name, anna.organisation = MARKUP, MARKUP
+    anna.save()
+    client.force_login(alice)
+    upload = SimpleUploadedFile(
+        "lista.csv", f"E-post;Namn;Organisation\r\nny@kiruna.example.se;{MARKUP};x\r\n".encode()
+    )
+    preview = client.post(url("import", survey, regions[0]), {"file": upload}, follow=True)
+    pages = [
+        client.get(url("region", survey, regions[0])),
+        client.get(url("participant_edit", survey, regions[0], anna.pk)),
+        client.get(url("participant_remove", survey, regions[0], anna.pk)),
+        client.get(url("email_preview", survey, regions[0], "invitation")),
+        preview,
+    ]
+    for page in pages:
+        html = page.content.decode()
+        assert "<script>alert(1)" not in html and "<img src=x" not in html, page.request["PATH_INFO"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview.content.decode()
