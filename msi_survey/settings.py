@@ -446,6 +446,20 @@ PRIVACY_EMAIL = os.environ.get("PRIVACY_EMAIL", "")
 PRIVACY_POSTAL_ADDRESS = os.environ.get("PRIVACY_POSTAL_ADDRESS", "")
 PRIVACY_DPO_EMAIL = os.environ.get("PRIVACY_DPO_EMAIL", "")
 
+# The accessibility statement (tillgänglighetsredogörelse, /tillganglighet/),
+# in the form DIGG prescribes under the law on accessibility to digital
+# public services. Each deployment states its own: who publishes the site,
+# where to report a problem, how far it complies (full, partial or none) and
+# when the statement was made and last reviewed (YYYY-MM-DD). Without them
+# the page shows example values and says so.
+ACCESSIBILITY_ORGANISATION = os.environ.get("ACCESSIBILITY_ORGANISATION", "")
+ACCESSIBILITY_EMAIL = os.environ.get("ACCESSIBILITY_EMAIL", "")
+ACCESSIBILITY_COMPLIANCE = os.environ.get("ACCESSIBILITY_COMPLIANCE", "partial")
+if ACCESSIBILITY_COMPLIANCE not in ("full", "partial", "none"):
+    raise ImproperlyConfigured("ACCESSIBILITY_COMPLIANCE must be full, partial or none.")
+ACCESSIBILITY_MADE = os.environ.get("ACCESSIBILITY_MADE", "")
+ACCESSIBILITY_REVIEWED = os.environ.get("ACCESSIBILITY_REVIEWED", "")
+
 # Readers' comments on the results (results/comments/). A form sent sooner
 # than COMMENT_MIN_FORM_SECONDS after it was shown, or later than
 # COMMENT_MAX_FORM_SECONDS, is shown again; one client address may post

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", site_views.home, name="home"),
     path("healthz", site_views.healthz, name="healthz"),
     path("integritet/", site_views.privacy, name="privacy"),
+    path("tillganglighet/", site_views.accessibility, name="accessibility"),
     path("sprak/<str:code>/", site_views.language, name="language"),
     path("lead/", include("surveys.distribution.urls")),
     path("s/", include("surveys.urls")),

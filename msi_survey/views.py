@@ -11,6 +11,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
@@ -88,6 +89,27 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "dpo_email": settings.PRIVACY_DPO_EMAIL,
             "purge_after_days": survey.purge_after_days if survey else None,
             "comment_email_days": settings.COMMENT_EMAIL_DAYS,
+        },
+    )
+
+
+EXAMPLE_ORGANISATION = "Exempelmyndigheten"
+EXAMPLE_EMAIL = "tillganglighet@example.se"
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement, in DIGG's structure, with the deployment's own facts (or marked examples)."""
+    example = not (settings.ACCESSIBILITY_ORGANISATION and settings.ACCESSIBILITY_EMAIL)
+    return render(
+        request,
+        "accessibility.html",
+        {
+            "example": example,
+            "organisation": settings.ACCESSIBILITY_ORGANISATION or EXAMPLE_ORGANISATION,
+            "email": settings.ACCESSIBILITY_EMAIL or EXAMPLE_EMAIL,
+            "compliance": settings.ACCESSIBILITY_COMPLIANCE,
+            "made": parse_date(settings.ACCESSIBILITY_MADE) if settings.ACCESSIBILITY_MADE else None,
+            "reviewed": parse_date(settings.ACCESSIBILITY_REVIEWED) if settings.ACCESSIBILITY_REVIEWED else None,
         },
     )
 

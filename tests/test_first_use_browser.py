@@ -36,6 +36,7 @@ def test_the_public_pages(browser_context, live_server):
         page = browser_context(viewport={"width": width, "height": 900}).new_page()
         for path, name in [
             (reverse("privacy"), "privacy"),
+            (reverse("accessibility"), "accessibility"),
             (reverse("surveys:thanks", args=[participant.token]), "thanks"),
             (reverse("surveys:opt_out", args=[participant.token]), "opt-out-answered"),
             (reverse("results:versions", args=[survey.slug]), "results-versions"),

@@ -110,3 +110,10 @@ def test_the_privacy_page_details_come_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert "'dataskydd@example.se', 'dso@example.se', 'Mötesplats Social Innovation'" in result.stdout
+
+
+def test_compliance_must_be_one_of_digg_s_three(tmp_path):
+    result = settings_in(
+        {"DEBUG": "true", "VAR_DIR": str(tmp_path), "ACCESSIBILITY_COMPLIANCE": "mostly"}, "s.ACCESSIBILITY_COMPLIANCE"
+    )
+    assert result.returncode != 0 and "ACCESSIBILITY_COMPLIANCE must be full, partial or none" in result.stderr
