@@ -484,39 +484,6 @@ class Bounce(models.Model):
         return f"{self.email_id}: {self.kind} {self.status_code}"
 
 
-class SendingState(models.Model):
-    """
-    What every worker must know before it sends: one row (pk 1) for the
-    deployment's mail account. Its row lock serialises the decisions that
-    must hold across workers (may this email go now under the limits?), and
-    it remembers a pause the mail server asked for: a "slow down" reply, a
-    spent quota, or a refused sign-in. See surveys/distribution/pacing.py.
-    """
-
-    class Pause(models.TextChoices):
-        NONE = "", _("Not paused")
-        SERVER_BUSY = "server_busy", _("The mail server asked us to slow down")
-        QUOTA = "quota", _("The mail account's sending quota is spent")
-        SIGN_IN = "sign_in", _("The mail server refused our sign-in")
-
-    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
-    pause = models.CharField(_("pause"), max_length=20, choices=Pause.choices, default=Pause.NONE, blank=True)
-    server_reply = models.CharField(_("the server's reply"), max_length=500, blank=True)
-    # Pauses since the last email that went out: each waits longer than the one before.
-    pauses_in_a_row = models.PositiveSmallIntegerField(_("pauses in a row"), default=0)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("sending state")
-        verbose_name_plural = _("sending state")
-
-    def __str__(self):
-        return str(self.get_pause_display())
-
-    def is_paused(self, now: datetime.datetime) -> bool:
-        return self.paused_until is not None and self.paused_until > now
-
-
 class ParticipantImport(models.Model):
     """A participant list between upload and confirmation: nothing is in the survey until confirmed."""
 
@@ -603,5 +570,5 @@ def _localized(swedish: str, english: str) -> str:
 
 
 # Models that live in modules of their own.
-from .distribution.sending_account import SendingAccount  # noqa: E402, F401
+from .distribution.sending_account import SendingAccount, SendingState  # noqa: E402, F401
 from .editions.models import PublishedFigure, Series  # noqa: E402, F401

@@ -49,7 +49,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys.models import OutgoingEmail, SendingState
+from surveys.models import OutgoingEmail
+
+from .sending_account import SendingState
 
 Status = OutgoingEmail.Status
 Pause = SendingState.Pause

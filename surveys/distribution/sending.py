@@ -36,12 +36,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys.models import EmailKind, OutgoingEmail, SendingState
+from surveys.models import EmailKind, OutgoingEmail
 
 from . import bounces, pacing, replies
 from .emails import new_message_id, survey_email
 from .pacing import Hold
 from .replies import Meaning
+from .sending_account import SendingState
 
 logger = logging.getLogger(__name__)
 Status = OutgoingEmail.Status

@@ -1,5 +1,7 @@
 """
-A sending account: one mail account the invitations of one or more regions
+A sending account, the state of its sending, and its transport.
+
+A sending account is one mail account the invitations of one or more regions
 go out through (a regional node's Microsoft 365 or Google Workspace
 mailbox, or a plain relay), with its own limits and bounce mailbox. Its
 password and OAuth 2.0 client secret are stored encrypted
@@ -12,6 +14,7 @@ environment (EMAIL_* settings), which stays the default.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formataddr
 
 from django.conf import settings
@@ -100,6 +103,40 @@ class SendingAccount(models.Model):
             raise ValidationError(_("Choose STARTTLS or TLS from the start, not both."))
         if self.oauth_token_url and not self.oauth_client_id:
             raise ValidationError({"oauth_client_id": _("An OAuth 2.0 token URL needs the client id as well.")})
+
+
+class SendingState(models.Model):
+    """
+    What every worker must know before it sends: one row (pk 1) for the
+    deployment's mail account. Its row lock serialises the decisions that
+    must hold across workers (may this email go now under the limits?), and
+    it remembers a pause the mail server asked for: a "slow down" reply, a
+    spent quota, or a refused sign-in. See surveys/distribution/pacing.py.
+    """
+
+    class Pause(models.TextChoices):
+        NONE = "", _("Not paused")
+        SERVER_BUSY = "server_busy", _("The mail server asked us to slow down")
+        QUOTA = "quota", _("The mail account's sending quota is spent")
+        SIGN_IN = "sign_in", _("The mail server refused our sign-in")
+
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
+    pause = models.CharField(_("pause"), max_length=20, choices=Pause.choices, default=Pause.NONE, blank=True)
+    server_reply = models.CharField(_("the server's reply"), max_length=500, blank=True)
+    # Pauses since the last email that went out: each waits longer than the one before.
+    pauses_in_a_row = models.PositiveSmallIntegerField(_("pauses in a row"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        app_label = "surveys"
+        verbose_name = _("sending state")
+        verbose_name_plural = _("sending state")
+
+    def __str__(self):
+        return str(self.get_pause_display())
+
+    def is_paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > now
 
 
 def oauth_client(account: SendingAccount) -> "smtp.OAuthClient | None":
