@@ -18,6 +18,8 @@ Two rules, whatever the download:
 
 The CSV files are the kind Swedish Excel opens right with a double click:
 UTF-8 with a byte-order mark, semicolons between the cells, decimal commas.
+The international kind, for R, Python and other analysis tools, is offered
+beside it where that helps: UTF-8 without the mark, commas, decimal points.
 """
 
 import csv
@@ -45,7 +47,7 @@ def safe_text(value: str) -> str:
     return "'" + value if FORMULA_START.match(value) else value
 
 
-def csv_cell(value: Cell) -> str:
+def csv_cell(value: Cell, *, decimal: str = ",") -> str:
     """One value as a cell of the product's CSV files."""
     if value is None:
         return ""
@@ -54,9 +56,9 @@ def csv_cell(value: Cell) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        return format(value, "f").replace(".", ",")
+        return format(value, "f").replace(".", decimal)
     if isinstance(value, float):
-        return "" if value != value else repr(value).replace(".", ",")  # NaN: no number
+        return "" if value != value else repr(value).replace(".", decimal)  # NaN: no number
     return safe_text(str(value))
 
 
@@ -65,23 +67,27 @@ class _Lines:
         return value
 
 
-def csv_lines(rows: Iterable[Sequence[Cell]]) -> Iterator[str]:
-    """The CSV file of `rows`, line by line (the first line starts with the byte-order mark)."""
-    writer = csv.writer(_Lines(), delimiter=CSV_DELIMITER)
+def csv_lines(rows: Iterable[Sequence[Cell]], *, international: bool = False) -> Iterator[str]:
+    """The CSV file of `rows`, line by line (for Swedish Excel the first line starts with the byte-order mark)."""
+    writer = csv.writer(_Lines(), delimiter="," if international else CSV_DELIMITER)
+    decimal = "." if international else ","
     first = True
     for row in rows:
-        line = writer.writerow([csv_cell(value) for value in row])
-        yield ("\ufeff" + line) if first else line
+        line = writer.writerow([csv_cell(value, decimal=decimal) for value in row])
+        yield ("\ufeff" + line) if first and not international else line
         first = False
 
 
-def csv_response(filename: str, rows: Iterable[Sequence[Cell]], *, stream: bool = False) -> HttpResponse:
-    """A CSV download of `rows`; streamed (for many rows) when `stream`."""
+def csv_response(
+    filename: str, rows: Iterable[Sequence[Cell]], *, stream: bool = False, international: bool = False
+) -> HttpResponse:
+    """A CSV download of `rows`; streamed (for many rows) when `stream`; for analysis tools when `international`."""
     response: HttpResponse
+    lines = csv_lines(rows, international=international)
     if stream:
-        response = StreamingHttpResponse(csv_lines(rows), content_type=CSV_CONTENT_TYPE)  # type: ignore[assignment]
+        response = StreamingHttpResponse(lines, content_type=CSV_CONTENT_TYPE)  # type: ignore[assignment]
     else:
-        response = HttpResponse("".join(csv_lines(rows)), content_type=CSV_CONTENT_TYPE)
+        response = HttpResponse("".join(lines), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = attachment(filename)
     return response
 

@@ -27,6 +27,11 @@ from .snapshot import AreaRow
 ONE_DECIMAL = 1
 
 
+def _international(request: HttpRequest) -> bool:
+    """?format=international: commas and decimal points, for R, Python and other analysis tools."""
+    return request.GET.get("format") == "international"
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, ONE_DECIMAL)
 
@@ -55,7 +60,7 @@ def results_csv(request: HttpRequest, slug: str) -> HttpResponse:
     survey, snapshot, _versions = snapshot_of(slug)
     rows: list[Sequence[Cell]] = [area_columns()]
     rows += [area_row(row) for row in frozen_data(snapshot)["national"]["areas"] or []]
-    return csv_response(f"{survey.slug}-resultat.csv", rows)
+    return csv_response(f"{survey.slug}-resultat.csv", rows, international=_international(request))
 
 
 def results_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
@@ -123,7 +128,11 @@ def edition_rows(data: Mapping[str, Any]) -> Iterator[list[Cell]]:
 
 def editions_csv(request: HttpRequest, slug: str) -> HttpResponse:
     survey, snapshot, _versions = snapshot_of(slug)
-    return csv_response(f"{survey.slug}-upplagor.csv", [edition_columns(), *edition_rows(frozen_data(snapshot))])
+    return csv_response(
+        f"{survey.slug}-upplagor.csv",
+        [edition_columns(), *edition_rows(frozen_data(snapshot))],
+        international=_international(request),
+    )
 
 
 @staff_required
@@ -148,4 +157,4 @@ def responses_csv(request: HttpRequest, slug: str) -> HttpResponse:
             answer = list(places_of_one)
             yield [answer[0][1], answer[0][2], *(row[3] for row in answer)]
 
-    return csv_response(f"{survey.slug}-svar.csv", lines(), stream=True)
+    return csv_response(f"{survey.slug}-svar.csv", lines(), stream=True, international=_international(request))

@@ -93,3 +93,28 @@ def test_a_file_name_never_breaks_its_header():
     header = attachment('lista "x"\r\nSet-Cookie: a=b.csv')
     assert "\r" not in header and "\n" not in header
     assert header == 'attachment; filename="lista__x___Set-Cookie__a_b.csv"'
+
+
+@pytest.mark.django_db
+def test_the_results_table_is_offered_for_analysis_tools_too(client):
+    import csv
+
+    from results.services import publish_snapshot
+
+    from .conftest import make_survey
+
+    survey = make_survey(slug="pub")
+    survey.suppression_threshold = 1
+    survey.save()
+    participant = make_participant(survey, region=make_region())
+    from surveys.services import submit_response
+
+    submit_response(participant=participant, ranking=list(survey.areas.all()[:5]), level="kommun")
+    publish_snapshot(survey=survey)
+    page = client.get(reverse("results:national", args=["pub"])).content.decode()
+    assert "results.csv?format=international" in page
+    body = client.get(reverse("results:csv", args=["pub"]) + "?format=international").content.decode()
+    assert not body.startswith("\ufeff")
+    header, first, *_ = list(csv.reader(io.StringIO(body)))
+    assert header[:4] == ["Kod", "Område", "Poäng", "Andel av poängen (%)"]
+    assert "." in first[3] and "," not in first[3]  # a decimal point
