@@ -33,7 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
         if survey
         else Survey.objects.none()
     )
-    return render(request, "surveys/home.html", {"survey": survey, "earlier": earlier})
+    published = survey is not None and survey.snapshots.filter(withdrawn_at__isnull=True).exists()
+    return render(request, "surveys/home.html", {"survey": survey, "earlier": earlier, "published": published})
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -213,12 +213,17 @@ def test_swedish_is_the_default_whatever_the_browser_says(client, participant):
     assert '<html lang="sv">' in page
 
 
-def test_the_home_page(client, db):
-    make_survey(slug="msi-2019")
+def test_the_home_page(client, db, django_capture_on_commit_callbacks):
+    from results.services import publish_snapshot
+
+    survey = make_survey(slug="msi-2019")
     page = client.get("/").content.decode()
-    assert "Mötesplats Social Innovation" in page
-    assert reverse("results:national", args=["msi-2019"]) in page
-    assert reverse("login") in page
+    assert "Mötesplats Social Innovation" in page and reverse("login") in page
+    # Nothing published yet: no button to a page that does not exist.
+    assert reverse("results:national", args=["msi-2019"]) not in page
+    assert "publiceras här" in page
+    publish_snapshot(survey=survey)
+    assert reverse("results:national", args=["msi-2019"]) in client.get("/").content.decode()
 
 
 def test_the_home_page_lists_the_earlier_published_surveys(client, db):
@@ -232,7 +237,7 @@ def test_the_home_page_lists_the_earlier_published_surveys(client, db):
     publish_snapshot(survey=first)
     page = client.get("/").content.decode()
     assert 'id="earlier-heading"' in page
-    assert reverse("results:national", args=["msi-2026"]) in page  # the latest, as "See the results"
+    assert reverse("results:national", args=["msi-2026"]) not in page  # the latest, with nothing published yet
     assert reverse("results:national", args=["msi-2019"]) in page
     assert reverse("results:national", args=["never-published"]) not in page
 
