@@ -14,6 +14,7 @@ from msi_survey.accounts import services as audit
 from msi_survey.accounts.models import AuditEvent
 from surveys.models import Participant, ParticipantImport, Region, Survey, new_token
 
+from . import statistics
 from .addresses import address_key
 from .imports import parse_participant_file
 
@@ -113,6 +114,7 @@ def confirm_import(*, participant_import: ParticipantImport, now: datetime | Non
     ParticipantImport.objects.filter(pk=participant_import.pk).update(created_count=created)
     participant_import.status = ParticipantImport.Status.CONFIRMED
     participant_import.created_count = created
+    statistics.refresh_after(created, Participant)
     return created
 
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from msi_survey.celery import app as celery_app
 from surveys.models import EmailKind, Mailing, OutgoingEmail, Participant, Region, Survey
 
+from . import statistics
+
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
@@ -67,6 +69,7 @@ def _queue(
         if not count:
             mailing.delete()
             return None, 0
+        statistics.refresh_after(count, OutgoingEmail)
         transaction.on_commit(dispatch)
     return mailing, count
 
