@@ -438,22 +438,36 @@ def invitation_links(survey: Survey, count: int) -> list[str]:
                 level=Level.KOMMUN,
             )
         )
-    _invite(survey, unused)
+    record_invitations(survey, unused)
     return [settings.SITE_URL + reverse("surveys:answer", args=[p.token]) for p in unused]
 
 
-def _invite(survey: Survey, participants: list[Participant]) -> None:
-    """Record a delivered invitation for each of these who has none, as if sent now: a link is an invitation."""
+def record_invitations(survey: Survey, participants: list[Participant], *, sent_at=None) -> None:
+    """
+    Record a delivered invitation for each of these who has none, as if sent
+    at `sent_at` (now by default): in the demo a link is an invitation. One
+    invitation mailing per region, looked up or made once.
+    """
+    sent_at = sent_at or timezone.now()
     invited = set(
         OutgoingEmail.objects.filter(participant__in=participants, wave=0).values_list("participant_id", flat=True)
     )
+    mailings: dict[int, Mailing] = {}
     emails = []
     for participant in participants:
         if participant.pk in invited:
             continue
-        mailing = Mailing.objects.filter(survey=survey, region=participant.region, kind=EmailKind.INVITATION).first()
+        mailing = mailings.get(participant.region_id)
         if mailing is None:
-            mailing = Mailing.objects.create(survey=survey, region=participant.region, kind=EmailKind.INVITATION)
+            mailing = Mailing.objects.filter(
+                survey=survey, region_id=participant.region_id, kind=EmailKind.INVITATION
+            ).first()
+            if mailing is None:
+                mailing = Mailing.objects.create(
+                    survey=survey, region_id=participant.region_id, kind=EmailKind.INVITATION
+                )
+                Mailing.objects.filter(pk=mailing.pk).update(created_at=sent_at)
+            mailings[participant.region_id] = mailing
         emails.append(
             OutgoingEmail(
                 participant=participant,
@@ -461,7 +475,7 @@ def _invite(survey: Survey, participants: list[Participant]) -> None:
                 wave=0,
                 status=OutgoingEmail.Status.SENT,
                 attempts=1,
-                sent_at=timezone.now(),
+                sent_at=sent_at,
             )
         )
     OutgoingEmail.objects.bulk_create(emails)

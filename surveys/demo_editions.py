@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .demo import AREAS, REGIONS, STOCKHOLM, TOTAL_RESPONSES, draw_ranking
+from .demo import AREAS, REGIONS, STOCKHOLM, TOTAL_RESPONSES, draw_ranking, record_invitations
 from .editions.models import PublishedFigure, Series
 from .editions.services import new_edition
-from .models import EmailKind, Level, Mailing, OutgoingEmail, Participant, RankedArea, Region, Response, Survey
+from .models import Level, Participant, RankedArea, Region, Response, Survey
 
 SERIES_SLUG = "msi-kunskap-och-kapacitet"
 SLUG_2026 = "msi-2026"
@@ -149,24 +149,7 @@ def _answers_2026(survey: Survey) -> None:
 
 def _invitations_2026(survey: Survey) -> None:
     """The delivered invitations of 2 March, one per participant, so that the counts agree with the answers; once."""
-    if OutgoingEmail.objects.filter(participant__survey=survey).exists():
-        return
-    emails = []
-    for region in Region.objects.filter(code__in=ANSWERED_2026):
-        mailing = Mailing.objects.create(survey=survey, region=region, kind=EmailKind.INVITATION)
-        Mailing.objects.filter(pk=mailing.pk).update(created_at=INVITED_ON_2026)
-        for participant in Participant.objects.filter(survey=survey, region=region):
-            emails.append(
-                OutgoingEmail(
-                    participant=participant,
-                    mailing=mailing,
-                    wave=0,
-                    status=OutgoingEmail.Status.SENT,
-                    attempts=1,
-                    sent_at=INVITED_ON_2026,
-                )
-            )
-    OutgoingEmail.objects.bulk_create(emails)
+    record_invitations(survey, list(survey.participants.all()), sent_at=INVITED_ON_2026)
 
 
 @transaction.atomic
