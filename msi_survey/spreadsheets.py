@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext
 
 # A value Excel may read as a formula or a command: =, +, -, @, tab or CR first, after any spaces or quotes.
 FORMULA_START = re.compile(r"^[\s\"']*[=+\-@\t\r]")
@@ -52,7 +53,7 @@ def csv_cell(value: Cell, *, decimal: str = ",") -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "ja" if value else "nej"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):

@@ -118,3 +118,12 @@ def test_the_results_table_is_offered_for_analysis_tools_too(client):
     header, first, *_ = list(csv.reader(io.StringIO(body)))
     assert header[:4] == ["Kod", "Område", "Poäng", "Andel av poängen (%)"]
     assert "." in first[3] and "," not in first[3]  # a decimal point
+
+
+def test_a_yes_or_no_is_a_word_in_the_page_s_language():
+    from django.utils import translation
+
+    with translation.override("sv"):
+        assert (csv_cell(True), csv_cell(False)) == ("ja", "nej")
+    with translation.override("en"):
+        assert (csv_cell(True), csv_cell(False)) == ("yes", "no")
